@@ -1,0 +1,1 @@
+"""dlt sources of the SP-API lakehouse."""

@@ -1,0 +1,1 @@
+"""One module per SP-API area; importing this package registers every route."""

@@ -1,0 +1,81 @@
+"""Amazon's selling-fee rules as the sandbox applies them (amounts in minor units, e.g. cents).
+
+These are the rules the generated settlements follow for every line except the planted
+discrepancies, and the rules the fee audit downstream checks them against:
+- referral fee: the category's percentage of the item's sales price (principal + shipping),
+  or the per-unit minimum times the quantity, whichever is greater;
+- refund administration fee: min(5.00, 20% of the refunded referral fee);
+- FBA fulfilment fee: per unit, by size tier and billable weight.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReferralRule:
+    category: str
+    percent: int  # whole percent of the sales price
+    minimum_per_unit: int  # minor units, in every currency the sandbox serves
+
+
+REFERRAL_RULES: dict[str, ReferralRule] = {
+    r.category: r
+    for r in (
+        ReferralRule("Home & Kitchen", 15, 30),
+        ReferralRule("Electronics", 8, 30),
+        ReferralRule("Beauty & Personal Care", 8, 30),
+        ReferralRule("Toys & Games", 15, 30),
+        ReferralRule("Sports & Outdoors", 15, 30),
+        ReferralRule("Clothing & Accessories", 17, 30),
+        ReferralRule("Books", 15, 0),
+        ReferralRule("Jewelry", 20, 30),
+    )
+}
+
+REFUND_ADMIN_FEE_CAP = 500  # 5.00 in the marketplace currency
+REFUND_ADMIN_FEE_PERCENT = 20
+
+
+@dataclass(frozen=True)
+class SizeTier:
+    name: str
+    base_fee: int  # per unit, for billable weight up to included_weight_g
+    included_weight_g: int
+    step_fee: int  # per started 500 g above included weight
+    max_weight_g: int  # heaviest billable weight the tier admits
+
+
+SIZE_TIERS: dict[str, SizeTier] = {
+    t.name: t
+    for t in (
+        SizeTier("Small standard", 322, 450, 0, 450),
+        SizeTier("Large standard", 406, 500, 40, 9000),
+        SizeTier("Large bulky", 961, 1000, 38, 22500),
+    )
+}
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """Integer division rounded half up, as Amazon rounds fees to the cent."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def referral_fee(category: str, sales_price: int, quantity: int) -> int:
+    """Referral fee for one order item: percentage of price, or the per-unit minimum if greater."""
+    rule = REFERRAL_RULES[category]
+    return max(round_half_up(sales_price * rule.percent, 100), rule.minimum_per_unit * quantity)
+
+
+def refund_admin_fee(refunded_referral_fee: int) -> int:
+    """Amazon keeps min(5.00, 20% of the referral fee) when it refunds the referral fee."""
+    return min(REFUND_ADMIN_FEE_CAP, round_half_up(refunded_referral_fee * REFUND_ADMIN_FEE_PERCENT, 100))
+
+
+def fba_fee_per_unit(size_tier: str, billable_weight_g: int) -> int:
+    """FBA fulfilment fee per unit for a size tier and billable weight."""
+    tier = SIZE_TIERS[size_tier]
+    extra_steps = math.ceil(max(0, billable_weight_g - tier.included_weight_g) / 500)
+    return tier.base_fee + extra_steps * tier.step_fee

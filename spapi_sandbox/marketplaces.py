@@ -1,0 +1,46 @@
+"""Amazon marketplaces the sandbox serves, with the formats their flat files use.
+
+Marketplace ids are Amazon's real ones, so a client configured for the sandbox
+needs no changes to talk to Amazon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    marketplace_id: str
+    code: str  # two-letter country code
+    name: str  # as Amazon writes it in the settlement report's marketplace-name
+    region: str  # NA, EU or FE: which SP-API endpoint serves it
+    currency: str
+    language: str  # defaultLanguageCode in getMarketplaceParticipations
+    domain: str
+    decimal_comma: bool  # settlement amounts written as 95,00
+    date_order: str  # settlement dates: "ymd" 2024-10-11, "dmy." 11.10.2024, "dmy/" 11/10/2024
+    sales_tax_withheld: bool  # marketplace facilitator tax collected and withheld by Amazon
+
+
+MARKETPLACES: dict[str, Marketplace] = {
+    m.code: m
+    for m in (
+        Marketplace("ATVPDKIKX0DER", "US", "Amazon.com", "NA", "USD", "en_US", "www.amazon.com",
+                    False, "ymd", True),
+        Marketplace("A2EUQ1WTGCTBG2", "CA", "Amazon.ca", "NA", "CAD", "en_CA", "www.amazon.ca",
+                    False, "ymd", True),
+        Marketplace("A1F83G8C2ARO7P", "UK", "Amazon.co.uk", "EU", "GBP", "en_GB", "www.amazon.co.uk",
+                    False, "dmy/", False),
+        Marketplace("A1PA6795UKMFR9", "DE", "Amazon.de", "EU", "EUR", "de_DE", "www.amazon.de",
+                    True, "dmy.", False),
+    )
+}
+
+BY_ID: dict[str, Marketplace] = {m.marketplace_id: m for m in MARKETPLACES.values()}
+
+# Which marketplaces a seller account of each region sells in (a unified regional account).
+REGION_MARKETPLACES: dict[str, tuple[str, ...]] = {"NA": ("US", "CA"), "EU": ("UK", "DE")}
+
+# Share of a seller's daily orders that each marketplace receives.
+ORDER_SHARE: dict[str, float] = {"US": 0.7, "CA": 0.3, "UK": 0.45, "DE": 0.55}
