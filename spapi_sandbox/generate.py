@@ -133,8 +133,11 @@ class _SellerBuilder:
         expected = self.args.orders_per_day * ORDER_SHARE[mkt] * (1 + 0.25 * math.sin(day * 2 * math.pi / 7))
         count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
         for k in range(count):
+            # Each order draws from its own generator: what "now" reveals of one order (a shipment, a
+            # refund) must not shift the draws of the next.
+            order_rng = _rng(self.args.seed, "order", self.index, mkt, day, k)
             canary = day == 0 and k == 0  # the first order of each marketplace: prefix-stable
-            self.build_order(rng, mkt, self.start + day * DAY, day, canary)
+            self.build_order(order_rng, mkt, self.start + day * DAY, day, canary)
 
     def build_order(self, rng: random.Random, mkt: str, day_start: int, day: int, canary: bool) -> None:
         purchased_at = day_start + rng.randrange(DAY)

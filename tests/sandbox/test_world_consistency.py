@@ -1,0 +1,178 @@
+"""The generated world adds up: settlement files sum to their totals, fees follow the rules except
+where the truth says a discrepancy was planted, formats follow the marketplace, and the same
+arguments always give the same bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+
+from spapi_sandbox import fees
+from spapi_sandbox.generate import build_world
+from spapi_sandbox.marketplaces import MARKETPLACES
+from spapi_sandbox.settlement_file import render_settlement
+from spapi_sandbox.truth import truth, truth_json
+from spapi_sandbox.world import DataArguments
+
+ARGS = DataArguments(seed=11, sellers=2, start="2026-01-01", days=120, orders_per_day=25)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return build_world(ARGS)
+
+
+@pytest.fixture(scope="module")
+def the_truth(world):
+    return truth(world)
+
+
+def parse_amount(text: str, decimal_comma: bool) -> Decimal:
+    return Decimal(text.replace(",", ".") if decimal_comma else text)
+
+
+def read_settlement(settlement) -> list[dict[str, str]]:
+    text = render_settlement(settlement).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+
+
+def closed_settlements(world):
+    return [st for s in world.sellers for st in s.settlements if st.closed]
+
+
+def test_every_settlement_file_sums_to_its_total(world, the_truth):
+    expected = {t["settlement_id"]: t for t in the_truth["settlements"]}
+    assert len(expected) >= 20
+    for st in closed_settlements(world):
+        comma = MARKETPLACES[st.marketplace].decimal_comma
+        rows = read_settlement(st)
+        summary, lines = rows[0], rows[1:]
+        total = parse_amount(summary["total-amount"], comma)
+        assert sum(parse_amount(r["amount"], comma) for r in lines) == total
+        assert total == Decimal(expected[st.settlement_id]["total"])
+        assert len(lines) == expected[st.settlement_id]["lines"]
+        assert summary["currency"] == MARKETPLACES[st.marketplace].currency
+
+
+def test_fees_follow_the_rules_except_planted_discrepancies(world, the_truth):
+    """Recompute every fee from the catalog and the rules, as an auditor would, from the files alone."""
+    found = set()
+    for seller in world.sellers:
+        catalog = {p.sku: p for p in seller.products}
+        for st in seller.settlements:
+            if not st.closed:
+                continue
+            comma = MARKETPLACES[st.marketplace].decimal_comma
+            items: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            quantities = {}
+            for r in read_settlement(st)[1:]:
+                if r["transaction-type"] in ("Order", "Refund"):
+                    key = (r["transaction-type"], r["order-id"], r["order-item-code"])
+                    cents = int(parse_amount(r["amount"], comma) * 100)
+                    items[key][f'{r["amount-type"]}/{r["amount-description"]}'] += cents
+                    quantities.setdefault(key, r["sku"])
+                    if r["quantity-purchased"]:
+                        quantities[(key, "qty")] = int(r["quantity-purchased"])
+            for key, amounts in items.items():
+                product = catalog[quantities[key]]
+                qty = quantities[(key, "qty")]
+                if key[0] == "Order":
+                    sales_price = (amounts["ItemPrice/Principal"] + amounts["ItemPrice/Shipping"]
+                                   + amounts["Promotion/Principal"])
+                    referral = fees.referral_fee(product.category, sales_price, qty)
+                    if -amounts["ItemFees/Commission"] != referral:
+                        found.add(("referral_fee_overcharged", key[1], -amounts["ItemFees/Commission"] - referral))
+                    if amounts["ItemFees/FBAPerUnitFulfillmentFee"]:
+                        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * qty
+                        charged = -amounts["ItemFees/FBAPerUnitFulfillmentFee"]
+                        if charged != fba:
+                            found.add(("fba_fee_overcharged", key[1], charged - fba))
+                else:
+                    admin = fees.refund_admin_fee(amounts["ItemFees/Commission"])
+                    if -amounts["ItemFees/RefundCommission"] != admin:
+                        found.add(("refund_admin_fee_wrong", key[1],
+                                   abs(-amounts["ItemFees/RefundCommission"] - admin)))
+    fee_kinds = {"referral_fee_overcharged", "fba_fee_overcharged", "refund_admin_fee_wrong"}
+    planted = {(d["kind"], d["reference_id"], int(Decimal(d["amount"]) * 100))
+               for d in the_truth["discrepancies"] if d["kind"] in fee_kinds}
+    assert {k for k, _, _ in planted} == fee_kinds  # the data really exercises every fee check
+    assert found == planted
+
+
+def test_event_groups_agree_with_settlements_except_planted_deposits(world, the_truth):
+    planted = {d["reference_id"]: d for d in the_truth["discrepancies"]
+               if d["kind"] in ("deposit_missing", "deposit_mismatch")}
+    assert {d["kind"] for d in planted.values()} == {"deposit_missing", "deposit_mismatch"}
+    for st in closed_settlements(world):
+        grouped = [p for s in world.sellers for p in s.postings if p.event_group_id == st.event_group_id]
+        assert sum(p.total for p in grouped) == st.total
+        if st.settlement_id in planted:
+            finding = planted[st.settlement_id]
+            transferred = st.transferred_amount or 0
+            assert Decimal(finding["amount"]) * 100 == abs(st.total - transferred) or (
+                finding["kind"] == "deposit_missing" and st.transferred_amount is None)
+        elif st.deposit_at <= world.now:
+            assert st.fund_transfer_status == "Succeeded" and st.transferred_amount == st.total
+        else:
+            assert st.transferred_amount is None
+
+
+def test_marketplace_formats_in_settlement_files(world):
+    by_marketplace = {st.marketplace: read_settlement(st) for st in closed_settlements(world)}
+    de, us, uk = by_marketplace["DE"], by_marketplace["US"], by_marketplace["UK"]
+    assert "," in de[0]["total-amount"] and "." not in de[0]["total-amount"]
+    assert de[0]["settlement-start-date"][2] == "." and de[0]["settlement-start-date"].endswith(" UTC")
+    assert de[1]["posted-date"][2] == "." and de[1]["marketplace-name"] == "Amazon.de"
+    assert "." in us[0]["total-amount"] and us[0]["settlement-start-date"][4] == "-"
+    assert uk[0]["settlement-start-date"][2] == "/"
+    account_rows = [r for r in de if r["transaction-type"] == "other-transaction"]
+    assert account_rows and all(r["marketplace-name"] == "" for r in account_rows)
+
+
+def test_fba_fee_rows_can_carry_a_shipment_id_in_order_id(world):
+    rows = [r for st in closed_settlements(world) for r in read_settlement(st)[1:]
+            if r["amount-description"] == "FBA Inbound Transportation Fee"]
+    assert rows and all(r["order-id"].startswith("FBA15") for r in rows)
+
+
+def test_reissued_settlements_and_reserves_are_present(world, the_truth):
+    assert any(s["reissued"] for s in the_truth["settlements"])
+    descriptions = {r["amount-description"] for st in closed_settlements(world) for r in read_settlement(st)}
+    assert {"Current Reserve Amount", "Previous Reserve Amount Balance", "Storage Fee",
+            "TransactionTotalAmount", "WAREHOUSE_LOST", "RefundCommission"} <= descriptions
+
+
+def test_same_arguments_same_bytes():
+    small = DataArguments(seed=3, sellers=2, days=45, orders_per_day=8)
+    first, second = build_world(small), build_world(small)
+    assert truth_json(first) == truth_json(second)
+    assert [render_settlement(st) for s in first.sellers for st in s.settlements] == [
+        render_settlement(st) for s in second.sellers for st in s.settlements]
+    other_seed = build_world(DataArguments(seed=4, sellers=2, days=45, orders_per_day=8))
+    assert truth_json(other_seed) != truth_json(first)
+
+
+def test_more_days_extend_the_same_seller():
+    """Prefix stability: the first 30 days are the same whatever --days says."""
+    short = build_world(DataArguments(seed=5, sellers=1, days=30, orders_per_day=10))
+    longer = build_world(DataArguments(seed=5, sellers=1, days=45, orders_per_day=10))
+    cutoff = short.now
+    assert [o.order_id for o in short.sellers[0].orders] == [
+        o.order_id for o in longer.sellers[0].orders if o.purchased_at < cutoff]
+    longer_closed = {st.settlement_id: st.total for st in longer.sellers[0].settlements if st.closed}
+    for st in short.sellers[0].settlements:
+        if st.closed:
+            assert longer_closed[st.settlement_id] == st.total
+
+
+def test_truth_lists_accounts_orders_and_canaries(world, the_truth):
+    assert [a["seller_id"] for a in the_truth["accounts"]] == [s.account.seller_id for s in world.sellers]
+    assert {a["region"] for a in the_truth["accounts"]} == {"NA", "EU"}
+    assert sum(the_truth["orders"].values()) == sum(len(s.orders) for s in world.sellers) > 5000
+    buyers = {v for s in world.sellers for o in s.orders
+              for v in (o.buyer.name, o.buyer.email, o.buyer.phone, o.buyer.address_line1)}
+    assert len(the_truth["pii_canaries"]) == 16 and set(the_truth["pii_canaries"]) <= buyers
