@@ -9,6 +9,7 @@ on "now" (statuses, what exists yet, what the truth can already call a discrepan
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import random
@@ -65,13 +66,13 @@ def _rng(*parts: object) -> random.Random:
 
 
 def _digits(rng: random.Random, n: int) -> str:
-    return "".join(rng.choices(string.digits, k=n))
+    return f"{rng.randrange(10**n):0{n}d}"
 
 
 def _token(*parts: object, length: int = 43) -> str:
     """A deterministic opaque id (Amazon's event group ids and the like look like this)."""
     raw = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return "".join(ALNUM[b % len(ALNUM)] for b in raw * 2)[:length]
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")[:length]
 
 
 def build_world(args: DataArguments) -> World:
@@ -111,6 +112,9 @@ class _SellerBuilder:
         self.account = _build_account(args, index, start)
         self.products = build_catalog(_rng(args.seed, "catalog", index), index,
                                       self.account.marketplace_codes, start)
+        self.products_by_channel: dict[str, list[Product]] = defaultdict(list)
+        for product in self.products:
+            self.products_by_channel[product.fulfillment_channel].append(product)
         self.orders: list[Order] = []
         self.postings: list[Posting] = []
         self.lost: list[LostUnits] = []
@@ -142,7 +146,7 @@ class _SellerBuilder:
     def build_order(self, rng: random.Random, mkt: str, day_start: int, day: int, canary: bool) -> None:
         purchased_at = day_start + rng.randrange(DAY)
         channel = "AFN" if rng.random() < 0.8 else "MFN"
-        choices = [p for p in self.products if p.fulfillment_channel == channel] or self.products
+        choices = self.products_by_channel.get(channel) or self.products
         channel = choices[0].fulfillment_channel
         n_items = rng.choices((1, 2, 3), weights=(85, 12, 3))[0]
         picked = rng.sample(choices, min(n_items, len(choices)))
