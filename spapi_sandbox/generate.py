@@ -31,8 +31,8 @@ from spapi_sandbox.world import (
     Posting,
     Product,
     Reimbursement,
-    Settlement,
     SellerWorld,
+    Settlement,
     World,
 )
 
@@ -393,7 +393,8 @@ class _SellerBuilder:
                 report_created_at=report_created_at, closed=report_created_at <= self.now,
                 event_group_id=_token("group", self.account.seller_id, mkt, k),
                 trace_id=_digits(srng, 12))
-            reissue_roll, reissue_after, delta = srng.random(), srng.randrange(2 * DAY, 5 * DAY), srng.randrange(100, 5000)
+            reissue_roll, reissue_after = srng.random(), srng.randrange(2 * DAY, 5 * DAY)
+            delta = srng.randrange(100, 5000)
             while cursor < len(postings) and postings[cursor].posted_at < period_end:
                 settlement.postings.append(postings[cursor])
                 cursor += 1

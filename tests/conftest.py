@@ -1,0 +1,211 @@
+"""Shared fixtures: real sandbox servers (as subprocesses) and Amazon's models for contract tests.
+
+- `sandbox`: one `spapi-sandbox serve` for the whole session (small data, clock x1, no faults).
+- `start_sandbox(**options)`: start more, with other arguments (time scale, faults, data); each is
+  stopped at the end of the test that started it.
+- `inprocess_sandbox(routes=...)`: a real HTTP server in this process, for tests that register
+  test-only routes (e.g. a restricted route) or look at the server's state.
+- `spapi_models_dir` / `spapi_model(name)`: Amazon's OpenAPI models, from SPAPI_MODELS_DIR (default
+  ../shared/spapi-models next to the project).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from spapi_sandbox.world import Account, DataArguments, World
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODELS_DIR = (ROOT / ".." / "shared" / "spapi-models").resolve()
+
+# Small data keeps the suite fast; tests that need more start their own sandbox.
+TEST_ARGUMENTS = DataArguments(seed=7, sellers=2, start="2026-01-01", days=60, orders_per_day=10)
+STARTUP_TIMEOUT = 120.0
+
+
+@dataclass
+class Sandbox:
+    """A running `spapi-sandbox serve` subprocess and what a test needs to talk to it."""
+
+    base_url: str
+    arguments: DataArguments
+    time_scale: float
+    faults: str
+    process: subprocess.Popen
+    stderr_path: Path
+    _world: World | None = field(default=None, repr=False)
+
+    @property
+    def world(self) -> World:
+        """The same world the server generated (same arguments, same data), for expectations."""
+        if self._world is None:
+            from spapi_sandbox.generate import build_world
+
+            self._world = build_world(self.arguments)
+        return self._world
+
+    def account(self, index: int = 0) -> Account:
+        return self.world.sellers[index].account
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30, **kwargs)
+
+    def token_response(self, index: int = 0) -> httpx.Response:
+        account = self.account(index)
+        return httpx.post(f"{self.base_url}/auth/o2/token", timeout=30, data={
+            "grant_type": "refresh_token", "refresh_token": account.refresh_token,
+            "client_id": account.lwa_client_id, "client_secret": account.lwa_client_secret})
+
+    def access_token(self, index: int = 0) -> str:
+        """A fresh LWA access token for account `index`."""
+        response = self.token_response(index)
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def serve_command(arguments: DataArguments, time_scale: float = 1.0, faults: str = "none",
+                  extra: tuple[str, ...] = ()) -> list[str]:
+    return [sys.executable, "-m", "spapi_sandbox", "serve", "--host", "127.0.0.1", "--port", "0",
+            "--seed", str(arguments.seed), "--sellers", str(arguments.sellers), "--start", arguments.start,
+            "--days", str(arguments.days), "--orders-per-day", str(arguments.orders_per_day),
+            "--time-scale", str(time_scale), "--faults", faults, *extra]
+
+
+def launch_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float = 1.0, faults: str = "none",
+                   extra: tuple[str, ...] = ()) -> Sandbox:
+    """Start `spapi-sandbox serve` and wait for the one line with its base URL."""
+    handle, name = tempfile.mkstemp(prefix="spapi-sandbox-", suffix=".log")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with os.fdopen(handle, "wb") as stderr_file:
+        process = subprocess.Popen(serve_command(arguments, time_scale, faults, extra), cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=stderr_file, stdin=subprocess.DEVNULL)
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline, line = time.monotonic() + STARTUP_TIMEOUT, b""
+    while time.monotonic() < deadline and process.poll() is None:
+        if selector.select(timeout=0.2):
+            line = process.stdout.readline()
+            break
+    selector.close()
+    stderr_path = Path(name)
+    if not line.startswith(b"http://"):
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"sandbox did not start (stdout {line!r}):\n{stderr_path.read_text()}")
+    return Sandbox(line.decode().strip(), arguments, time_scale, faults, process, stderr_path)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """One sandbox for the whole session: TEST_ARGUMENTS, clock x1, no faults."""
+    running = launch_sandbox()
+    yield running
+    running.stop()
+    running.stderr_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Factory: `start_sandbox(arguments=..., time_scale=..., faults=...)`; stopped after the test."""
+    started: list[Sandbox] = []
+
+    def start(**options: Any) -> Sandbox:
+        running = launch_sandbox(**options)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+        running.stderr_path.unlink(missing_ok=True)
+
+
+@dataclass
+class InProcessSandbox:
+    base_url: str
+    state: Any  # SandboxState
+    server: Any  # SandboxServer
+
+    def access_token(self, index: int = 0) -> str:
+        return self.state.tokens.issue_access_token(self.state.world.sellers[index].account.seller_id).token
+
+
+@pytest.fixture
+def inprocess_sandbox() -> Iterator[Callable[..., InProcessSandbox]]:
+    """Factory: serve TEST_ARGUMENTS in this process, with test-only `routes` registered meanwhile.
+
+    `routes` are (method, template, operation, auth, handler) tuples; they are removed afterwards.
+    """
+    from spapi_sandbox import http, server
+
+    started: list[Any] = []
+    added: list[http.Route] = []
+
+    def start(routes: tuple = (), arguments: DataArguments = TEST_ARGUMENTS, time_scale: float = 1.0,
+              faults: str = "none", verbose: bool = False) -> InProcessSandbox:
+        for method, template, operation, auth, handler in routes:
+            http.route(method, template, operation, auth)(handler)
+            added.append(http.ROUTES[-1])
+        state = server.build_state(arguments, time_scale, faults)
+        running, base_url = server.serve_state(state, "127.0.0.1", 0, verbose)
+        started.append(running)
+        return InProcessSandbox(base_url, state, running)
+
+    yield start
+    for running in started:
+        server.stop(running)
+    for added_route in added:
+        http.ROUTES.remove(added_route)
+
+
+@pytest.fixture(scope="session")
+def spapi_models_dir() -> Path:
+    """Amazon's SP-API models (never copied into the project): SPAPI_MODELS_DIR or ../shared/spapi-models."""
+    path = Path(os.environ.get("SPAPI_MODELS_DIR") or DEFAULT_MODELS_DIR).resolve()
+    if not (path / "sellers.json").is_file():
+        pytest.fail(f"Amazon's SP-API models were not found in {path}. Set SPAPI_MODELS_DIR to a folder "
+                    "holding the model files of amzn/selling-partner-api-models (sellers.json, "
+                    "ordersV0.json, ...).", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def spapi_model(spapi_models_dir: Path) -> Callable[[str], dict]:
+    """Load a model by file name, e.g. `spapi_model("tokens_2021-03-01.json")` (cached)."""
+    cache: dict[str, dict] = {}
+
+    def load(name: str) -> dict:
+        if name not in cache:
+            cache[name] = json.loads((spapi_models_dir / name).read_text(encoding="utf-8"))
+        return cache[name]
+
+    return load
