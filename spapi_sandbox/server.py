@@ -232,15 +232,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         split = urlsplit(self.path)
         outcome, logged_path = self._respond(split.path, split.query)
-        if outcome.drop:
-            self.close_connection = True
-        else:
-            self._write(outcome)
+        # Logged before the answer goes out, so whoever got the answer can already read its log line.
         if self.server.verbose:
             names = ",".join(sorted(parse_qs(split.query, keep_blank_values=True)))
             status = "dropped" if outcome.drop else str(outcome.status)
             sys.stderr.write(f"{self.command} {logged_path}{'?' + names if names else ''} {status} "
                              f"{(time.perf_counter() - started) * 1000:.1f}ms\n")
+        if outcome.drop:
+            self.close_connection = True
+        else:
+            self._write(outcome)
 
     def _respond(self, path: str, query: str) -> tuple[Outcome, str]:
         """The outcome of this request, and the path to log for it."""
