@@ -247,7 +247,9 @@ def _transactions_query(state: SandboxState, req: Request, seller: SellerWorld) 
     too_wide = after is not None and before_given is not None and before_given - after > MAX_WINDOW
     return {"after": after or 0, "before": before, "market": market.code if market else None,
             "status": enum_value(req, "transactionStatus", STATUSES), "id_name": name, "id_value": value,
-            "empty": too_wide, "now": now}
+            "empty": too_wide,
+            # Statuses are as of the world's snapshot: the data does not move on with the clock.
+            "now": state.world.now}
 
 
 def _keep(query: dict[str, Any]):

@@ -1,0 +1,113 @@
+"""The embedded default: a local sandbox with generated sellers, configured like real Amazon accounts.
+
+The demo starts `spapi-sandbox serve` as its own process (the source never imports the sandbox:
+to the product it is just another SP-API endpoint), reads the accounts' sandbox credentials from
+`spapi-sandbox truth`, and writes an accounts configuration whose secrets are references to
+environment variables set only inside this process. Nothing secret is written to disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO_TIME_SCALE = 60.0  # quotas and report processing 60x faster than Amazon, faithfully scaled
+STARTUP_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class DemoData:
+    seed: int = 7
+    sellers: int = 2
+    start: str = "2026-01-01"
+    days: int = 90
+    orders_per_day: int = 20
+
+    def arguments(self) -> list[str]:
+        return ["--seed", str(self.seed), "--sellers", str(self.sellers), "--start", self.start,
+                "--days", str(self.days), "--orders-per-day", str(self.orders_per_day)]
+
+
+@dataclass
+class RunningSandbox:
+    base_url: str
+    truth: dict
+    process: subprocess.Popen
+
+
+@contextmanager
+def sandbox(data: DemoData, time_scale: float = DEMO_TIME_SCALE, faults: str = "none") -> Iterator[RunningSandbox]:
+    """A sandbox server on a free loopback port for the demo data; stopped on exit."""
+    truth = json.loads(subprocess.run(
+        [sys.executable, "-m", "spapi_sandbox", "truth", *data.arguments(), "--out", "-"],
+        check=True, capture_output=True, text=True).stdout)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spapi_sandbox", "serve", "--host", "127.0.0.1", "--port", "0",
+         *data.arguments(), "--time-scale", str(time_scale), "--faults", faults],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        if not base_url.startswith("http://"):
+            raise RuntimeError(f"the sandbox did not start (exit code {process.poll()})")
+        yield RunningSandbox(base_url, truth, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def env_name(index: int, what: str) -> str:
+    return f"SPAPI_DEMO_{what}_{index}"
+
+
+def accounts_toml(base_url: str, truth: dict) -> str:
+    """An accounts configuration for the sandbox; secrets are env references (see demo_environment)."""
+    lines = ["# Written by `spapi-elt demo` for the local sandbox. Secrets are environment references.",
+             "[settings]", "max_parallel_accounts = 4", f'endpoint = "{base_url}"',
+             f'lwa_token_url = "{base_url}/auth/o2/token"', ""]
+    for i, account in enumerate(truth["accounts"]):
+        marketplaces = ", ".join(f'"{m}"' for m in account["marketplace_ids"])
+        issued = account.get("lwa_client_secret_issued", "")
+        lines += ["[[accounts]]", f'name = "{account["name"].lower().replace(" ", "-")}"',
+                  f'seller_id = "{account["seller_id"]}"', f'region = "{account["region"]}"',
+                  f"marketplace_ids = [{marketplaces}]", f'lwa_client_id = "{account["lwa_client_id"]}"',
+                  f'lwa_client_secret = {{ env = "{env_name(i, "LWA_CLIENT_SECRET")}", issued = "{issued}" }}',
+                  f'refresh_token = {{ env = "{env_name(i, "REFRESH_TOKEN")}" }}', ""]
+    return "\n".join(lines)
+
+
+def demo_environment(truth: dict) -> dict[str, str]:
+    """The sandbox credentials as the environment variables the demo configuration refers to, plus
+    PII keys derived from a fixed label: the demo's keys are public, so never use them for real data."""
+    env = {}
+    for i, account in enumerate(truth["accounts"]):
+        env[env_name(i, "LWA_CLIENT_SECRET")] = account["lwa_client_secret"]
+        env[env_name(i, "REFRESH_TOKEN")] = account["refresh_token"]
+    if not os.environ.get("SPAPI_PII_HMAC_KEY"):
+        env["SPAPI_PII_HMAC_KEY"] = "1:" + _demo_key("hmac")
+    if not os.environ.get("SPAPI_PII_KEYS"):
+        env["SPAPI_PII_KEYS"] = "demo1:" + _demo_key("kek")
+        env["SPAPI_PII_ACTIVE_KEY_ID"] = "demo1"
+    return env
+
+
+def _demo_key(purpose: str) -> str:
+    return base64.b64encode(hashlib.sha256(f"spapi-lakehouse demo key: {purpose}".encode()).digest()).decode()
+
+
+def write_config(path: Path, base_url: str, truth: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(accounts_toml(base_url, truth), encoding="utf-8")
+    return path
