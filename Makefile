@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/spapi-sandbox demo
+	$(BIN)/spapi-elt demo
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -24,6 +24,9 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/sandbox_generation.py
 	$(BIN)/python bench/sandbox_requests.py
+	$(BIN)/python bench/settlement_ingest.py
+	$(BIN)/python bench/order_api_calls.py
+	$(BIN)/python bench/throttle_share.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -122,8 +122,9 @@ def run_ingest(ns: argparse.Namespace, config: AccountsConfig | None = None) -> 
 
     accounts = (config or load_accounts(ns.config)).select(ns.accounts)
     resources = resource_names(ns.resources)
+    protector = Protector.from_env()  # no PII key, no run: never a silent fallback to plaintext
     resolve = secret_resolver(accounts)
-    ctx = Extraction(accounts=accounts, protector=Protector.from_env(), start=ns.start, end=ns.end,
+    ctx = Extraction(accounts=accounts, protector=protector, start=ns.start, end=ns.end,
                      buyer_days=ns.buyer_days,
                      client_factory=lambda a, audit, stats: SpApiClient(a, resolve, audit, stats=stats))
     print(f"Ingesting {len(accounts.accounts)} account(s), resources: {', '.join(resources)}", flush=True)
@@ -176,3 +177,7 @@ def run_check(ns: argparse.Namespace) -> int:
     uses_file = any(t.ref.secret for t in tracked)
     store = CredentialsFile.load(credentials_path(), load_credentials_key()) if uses_file else None
     return cli_check(tracked, sys.stdout, store=store)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -61,13 +61,14 @@ class Progress:
             self.print_line()
 
     def print_line(self) -> None:
-        totals = self.stats.totals()
-        by_resource: dict[str, int] = defaultdict(int)
-        for (resource, _), n in self.rows.items():
-            by_resource[resource] += n
-        parts = ", ".join(f"{r} {n:,}" for r, n in sorted(by_resource.items()))
-        print(f"  ... rows: {parts or '-'} | calls {totals.calls:,}, throttled {totals.throttled:,}, "
-              f"retries {totals.retries:,}", file=self.out, flush=True)
+        """One line per account: rows per resource so far, and the account's calls, 429s and retries."""
+        with self._lock:
+            rows = dict(self.rows)
+        for account in sorted({a for _, a in rows}):
+            calls = self.stats.totals(account)
+            parts = ", ".join(f"{r} {n:,}" for (r, a), n in sorted(rows.items()) if a == account)
+            print(f"  ... {account}: {parts} | calls {calls.calls:,}, throttled {calls.throttled:,}, "
+                  f"retries {calls.retries:,}", file=self.out, flush=True)
 
 
 @dataclass
