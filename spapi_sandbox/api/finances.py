@@ -23,7 +23,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from spapi_sandbox.api.indexes import RESERVE_CURRENT, seller_index
-from spapi_sandbox.api.paging import decode_token, encode_token, paginate, scan_page
+from spapi_sandbox.api.paging import decode_token, encode_token, paginate, resume_or_start, scan_page
 from spapi_sandbox.api.params import (
     check_marketplace,
     enum_value,
@@ -270,11 +270,7 @@ def _keep(query: dict[str, Any]):
 @route("GET", "/finances/2024-06-19/transactions", TRANSACTIONS)
 def list_transactions(state: SandboxState, req: Request) -> Response:
     seller = seller_world(state, req)
-    token = req.param("nextToken")
-    if token:
-        query, start = decode_token(TRANSACTIONS, token, "nextToken", req.seller_id)
-    else:
-        query, start = _transactions_query(state, req, seller), -1
+    query, start = resume_or_start(req, TRANSACTIONS, "nextToken", lambda: _transactions_query(state, req, seller))
     index = seller_index(seller)
     if start < 0:
         start = bisect_left(index.posting_keys, query["after"])

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spapi_sandbox.api.indexes import seller_index
+from spapi_sandbox.api.paging import scan_page
 from spapi_sandbox.http import Request, invalid_input, not_found
 from spapi_sandbox.world import Order, SellerWorld
 
@@ -95,3 +98,13 @@ def units_shipped(order: Order) -> int:
 
 def units_unshipped(order: Order) -> int:
     return sum(i.quantity for i in order.items) if order.status in ("Pending", "Unshipped") else 0
+
+
+def orders_page(index: Any, query: dict[str, Any], start: int,
+                keep: Callable[[Order], bool]) -> tuple[list[Order], int | None]:
+    """One page of a seller's orders in the query's created/updated window, from `start` (-1: the beginning)."""
+    orders, keys = ((index.orders_by_created, index.created_keys) if query["mode"] == "created"
+                    else (index.orders_by_updated, index.updated_keys))
+    if start < 0:
+        start = bisect_left(keys, query["after"])
+    return scan_page(orders, start, bisect_right(keys, query["before"]), keep, query["size"])

@@ -9,12 +9,11 @@ of the address (city, region, postal code, country).
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any
 
 from spapi_sandbox.api import order_common as oc
 from spapi_sandbox.api.indexes import seller_index
-from spapi_sandbox.api.paging import decode_token, encode_token, scan_page
+from spapi_sandbox.api.paging import encode_token, resume_or_start
 from spapi_sandbox.api.params import enum_list, integer, marketplaces, seller_world, timestamp, window
 from spapi_sandbox.http import Request, Response, invalid_input, route
 from spapi_sandbox.marketplaces import MARKETPLACES
@@ -230,18 +229,8 @@ def _keep(query: dict[str, Any]):
 @route("GET", "/orders/2026-01-01/orders", SEARCH)
 def search_orders(state: SandboxState, req: Request) -> Response:
     seller = seller_world(state, req)
-    token = req.param("paginationToken")
-    if token:
-        query, start = decode_token(SEARCH, token, "paginationToken", req.seller_id)
-    else:
-        query, start = _search_query(state, req, seller), -1
-    index = seller_index(seller)
-    orders, keys = ((index.orders_by_created, index.created_keys) if query["mode"] == "created"
-                    else (index.orders_by_updated, index.updated_keys))
-    if start < 0:
-        start = bisect_left(keys, query["after"])
-    stop = bisect_right(keys, query["before"])
-    page, next_start = scan_page(orders, start, stop, _keep(query), query["size"])
+    query, start = resume_or_start(req, SEARCH, "paginationToken", lambda: _search_query(state, req, seller))
+    page, next_start = oc.orders_page(seller_index(seller), query, start, _keep(query))
     view = _View(seller, set(query["included"]), oc.granted_elements(state, req), state.clock.now())
     body: dict[str, Any] = {"orders": [view.order(o) for o in page]}
     if next_start is not None:

@@ -9,12 +9,11 @@ search: the token carries the original filters.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Any
 
 from spapi_sandbox.api import order_common as oc
 from spapi_sandbox.api.indexes import seller_index
-from spapi_sandbox.api.paging import decode_token, encode_token, scan_page
+from spapi_sandbox.api.paging import encode_token, resume_or_start
 from spapi_sandbox.api.params import (
     boolean,
     enum_list,
@@ -223,18 +222,8 @@ def _keep(query: dict[str, Any]):
 def get_orders(state: SandboxState, req: Request) -> Response:
     seller = seller_world(state, req)
     markets = sorted(m.code for m in marketplaces(req, seller, "MarketplaceIds", max_items=50))
-    token = req.param("NextToken")
-    if token:
-        query, start = decode_token(GET_ORDERS, token, "NextToken", req.seller_id)
-    else:
-        query, start = _orders_query(state, req, markets), -1
-    index = seller_index(seller)
-    orders, keys = ((index.orders_by_created, index.created_keys) if query["mode"] == "created"
-                    else (index.orders_by_updated, index.updated_keys))
-    if start < 0:
-        start = bisect_left(keys, query["after"])
-    stop = bisect_right(keys, query["before"])
-    page, next_start = scan_page(orders, start, stop, _keep(query), query["size"])
+    query, start = resume_or_start(req, GET_ORDERS, "NextToken", lambda: _orders_query(state, req, markets))
+    page, next_start = oc.orders_page(seller_index(seller), query, start, _keep(query))
     elements = oc.granted_elements(state, req)
     now = state.clock.now()
     payload: dict[str, Any] = {"Orders": [render_order(o, elements, now) for o in page]}

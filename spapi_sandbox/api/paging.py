@@ -69,6 +69,15 @@ def paginate(operation: str, query: dict[str, Any], items: list[T], offset: int,
     return Page(page, next_token, previous)
 
 
+def resume_or_start(req: Any, operation: str, token_param: str,
+                    fresh_query: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    """(query, offset) from the request's page token, or (a fresh query, -1) on the first page."""
+    token = req.param(token_param)
+    if token:
+        return decode_token(operation, token, token_param, req.seller_id)
+    return fresh_query(), -1
+
+
 def scan_page(items: Sequence[T], start: int, stop: int, keep: Callable[[T], bool],
               size: int) -> tuple[list[T], int | None]:
     """Up to `size` items of items[start:stop] that `keep` accepts, and where the next page starts.
