@@ -1,0 +1,25 @@
+{#- Every line of every settlement (newest document version) with its category: the drill-down. -#}
+select
+    settlement_line_id,
+    settlement_id,
+    report_id,
+    line_number,
+    seller_id,
+    marketplace_id,
+    transaction_type,
+    amount_type,
+    amount_description,
+    category,
+    order_id,
+    adjustment_id,
+    shipment_id,
+    order_item_code,
+    sku,
+    quantity,
+    promotion_id,
+    fulfillment_channel,
+    posted_date,
+    posted_at,
+    amount,
+    currency
+from {{ ref('stg_spapi__settlement_lines') }}

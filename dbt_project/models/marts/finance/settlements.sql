@@ -1,0 +1,99 @@
+{%- set categories = ['principal', 'shipping', 'tax', 'withheld_tax', 'promotion', 'referral_fee',
+        'fba_fulfillment_fee', 'other_fee', 'refund', 'refund_commission', 'reimbursement', 'reserve_held',
+        'reserve_released', 'ad_spend', 'storage_fee', 'adjustment', 'transfer', 'unmapped'] -%}
+
+{#- One row per settlement: reported total against the sum of its lines, the matched event group and
+    its transfer, and a reconciliation status:
+    - reconciled: lines add up to the total and the deposit equals the total;
+    - difference: lines do not add up, or the deposit differs from the total;
+    - deposit missing: the transfer failed, or nothing arrived some days after the deposit date;
+    - open: the deposit is not due yet (still processing). -#}
+with settlements as (
+    select * from {{ ref('stg_spapi__settlement_reports') }}
+),
+
+documents as (
+    select seller_id, settlement_id, max(version_count) as document_count
+    from {{ ref('stg_spapi__settlement_report_documents') }}
+    group by seller_id, settlement_id
+),
+
+lines as (
+    select
+        seller_id,
+        settlement_id,
+        max(report_id) as lines_report_id,
+        sum(amount) as lines_amount,
+        count(*) as line_count,
+{%- for category in categories %}
+        sum(case when category = '{{ category }}' then 1 else 0 end) as {{ category }}_line_count,
+{%- endfor %}
+        max(marketplace_name) as marketplace_name
+    from {{ ref('stg_spapi__settlement_lines') }}
+    group by seller_id, settlement_id
+),
+
+groups as (
+    select * from {{ ref('int_event_groups_matched') }}
+),
+
+joined as (
+    select
+        settlements.*,
+        coalesce(documents.document_count, 1) as document_count,
+        {{ money('coalesce(lines.lines_amount, 0)') }} as lines_amount,
+        coalesce(lines.line_count, 0) as line_count,
+{%- for category in categories %}
+        lines.{{ category }}_line_count,
+{%- endfor %}
+        groups.financial_event_group_id,
+        groups.match_method as event_group_match_method,
+        groups.fund_transfer_status,
+        groups.fund_transferred_at,
+        groups.transferred_amount
+    from settlements
+    left join documents
+        on settlements.seller_id = documents.seller_id
+        and settlements.settlement_id = documents.settlement_id
+    left join lines
+        on settlements.seller_id = lines.seller_id
+        and settlements.settlement_id = lines.settlement_id
+    left join groups
+        on settlements.seller_id = groups.seller_id
+        and settlements.settlement_id = groups.settlement_id
+)
+
+select
+    settlement_id,
+    seller_id,
+    marketplace_id,
+    settlement_start_at,
+    settlement_end_at,
+    deposit_date,
+    report_created_at,
+    currency,
+    total_amount as reported_total_amount,
+    lines_amount,
+    {{ money('total_amount - lines_amount') }} as difference_amount,
+    line_count,
+{%- for category in categories %}
+    cast(coalesce({{ category }}_line_count, 0) as bigint) as {{ category }}_line_count,
+{%- endfor %}
+    document_count,
+    document_count > 1 as is_reissued,
+    financial_event_group_id,
+    event_group_match_method,
+    fund_transfer_status,
+    fund_transferred_at,
+    transferred_amount,
+    {{ money('total_amount - transferred_amount') }} as deposit_difference_amount,
+    case
+        when total_amount <> lines_amount then 'difference'
+        when fund_transfer_status = 'Failed' then 'deposit missing'
+        when transferred_amount is not null and transferred_amount <> total_amount then 'difference'
+        when transferred_amount is not null and fund_transfer_status = 'Succeeded' then 'reconciled'
+        when deposit_date <= {{ dbt.dateadd('day', -var('deposit_after_days'), as_of_date()) }}
+            then 'deposit missing'
+        else 'open'
+    end as reconciliation_status
+from joined

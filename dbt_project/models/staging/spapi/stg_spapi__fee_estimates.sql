@@ -1,0 +1,22 @@
+select
+    seller_id || '-' || marketplace_id || '-' || sku as fee_estimate_id,
+    seller_id,
+    marketplace_id,
+    sku,
+    fnsku,
+    asin,
+    product_name,
+    product_group,
+    brand,
+    fulfilled_by,
+    product_size_tier,
+    currency,
+    {{ money('your_price') }} as your_price,
+    {{ money('sales_price') }} as sales_price,
+    item_package_weight,
+    unit_of_weight,
+    {{ money('estimated_fee_total') }} as estimated_fee_total,
+    {{ money('estimated_referral_fee_per_unit') }} as estimated_referral_fee_per_unit,
+    {{ money('estimated_variable_closing_fee') }} as estimated_variable_closing_fee,
+    {{ money('expected_fulfillment_fee_per_unit') }} as expected_fulfillment_fee_per_unit
+from {{ source('raw_spapi', 'fee_estimates') }}

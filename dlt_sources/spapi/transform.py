@@ -1,0 +1,67 @@
+"""Run the dbt project (dbt_project/) over a lakehouse, and read its finance marts back for a summary.
+
+Used by `spapi-elt transform` and the demo; Dagster runs the same project through dagster-dbt. dbt's
+target and logs go beside the lakehouse (data/dbt/), so a run writes nothing into the source tree.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+@dataclass
+class BuildResult:
+    returncode: int
+    output: str  # dbt's console output: model and test results, no data values
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def summary_line(self) -> str:
+        """dbt's closing 'Done. PASS=.. WARN=.. ERROR=..' line, or the last line it printed."""
+        lines = [line for line in self.output.splitlines() if line.strip()]
+        done = [line for line in lines if "PASS=" in line]
+        return (done or lines or ["(no output)"])[-1].strip()
+
+
+def dbt_executable() -> str:
+    """dbt from the running interpreter's environment (the project's .venv)."""
+    return str(Path(sys.executable).parent / "dbt")
+
+
+def build(lakehouse: Path, as_of: date | None = None, command: str = "build", *args: str) -> BuildResult:
+    """`dbt build` (or another command) against `lakehouse`; `as_of` is "today" for grace periods."""
+    lakehouse = lakehouse.resolve()
+    work = lakehouse.parent / "dbt"
+    env = {**os.environ, "SPAPI_LAKEHOUSE": str(lakehouse), "DO_NOT_TRACK": "1",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    variables = f'{{as_of: "{as_of.isoformat()}"}}' if as_of else "{}"
+    done = subprocess.run(
+        [dbt_executable(), command, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--vars", variables],
+        cwd=DBT_PROJECT, env=env, capture_output=True, text=True)
+    return BuildResult(done.returncode, done.stdout + done.stderr)
+
+
+def finance_summary(lakehouse: Path) -> str:
+    """Settlements by reconciliation status and findings by kind, from the finance marts."""
+    with duckdb.connect(str(lakehouse), read_only=True) as con:
+        statuses = con.execute("select reconciliation_status, count(*) from finance.settlements "
+                               "group by 1 order by 2 desc").fetchall()
+        findings = con.execute("select kind, currency, count(*), sum(amount) from finance.reconciliation_exceptions "
+                               "group by 1, 2 order by 1, 2").fetchall()
+    lines = ["Settlements: " + ", ".join(f"{n} {status}" for status, n in statuses), "Findings:"]
+    lines += [f"  {kind:<28} {n:>4}  {total:>12,.2f} {currency}" for kind, currency, n, total in findings]
+    if not findings:
+        lines.append("  none")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""The oracle: the finance marts against the sandbox's ground truth.
+
+Every discrepancy the sandbox planted must be found with the right kind and amount, and nothing else
+of those kinds reported (precision and recall 100%), compared per (kind, seller, marketplace,
+reference). Every settlement the truth calls consistent must reconcile in the settlements mart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+
+from tests.dbt.conftest import BuiltLakehouse
+
+pytestmark = pytest.mark.integration
+
+# The kinds the sandbox can plant (spapi_sandbox/generate.py); the mart may report others besides.
+TRUTH_KINDS = ("referral_fee_overcharged", "fba_fee_overcharged", "refund_admin_fee_wrong", "order_not_settled",
+               "inventory_not_reimbursed", "reimbursement_below_value", "deposit_missing", "deposit_mismatch")
+
+Key = tuple[str, str, str, str, str]
+
+
+def planted(truth: dict) -> dict[Key, Decimal]:
+    found: dict[Key, Decimal] = defaultdict(Decimal)
+    for d in truth["discrepancies"]:
+        found[(d["kind"], d["seller_id"], d["marketplace_id"], d["reference_id"], d["currency"])] += \
+            Decimal(d["amount"])
+    return dict(found)
+
+
+def reported(built: BuiltLakehouse) -> dict[Key, Decimal]:
+    kinds = ", ".join(f"'{k}'" for k in TRUTH_KINDS)
+    rows = built.query(f"""
+        select kind, seller_id, marketplace_id, reference_id, currency, sum(amount)
+        from finance.reconciliation_exceptions where kind in ({kinds})
+        group by all""")
+    return {tuple(row[:5]): Decimal(row[5]) for row in rows}
+
+
+def test_dbt_build_passes(built_lakehouse: BuiltLakehouse) -> None:
+    assert built_lakehouse.returncode == 0, built_lakehouse.build_output[-5000:]
+
+
+def test_the_truth_plants_every_kind(built_lakehouse: BuiltLakehouse) -> None:
+    kinds = {d["kind"] for d in built_lakehouse.truth["discrepancies"]}
+    assert kinds == set(TRUTH_KINDS), "the oracle's data should plant every kind"
+
+
+def test_every_planted_discrepancy_is_found(built_lakehouse: BuiltLakehouse) -> None:
+    expected, got = planted(built_lakehouse.truth), reported(built_lakehouse)
+    missing = {key: amount for key, amount in expected.items() if key not in got}
+    assert not missing, f"planted but not reported: {missing}"
+
+
+def test_nothing_else_is_reported(built_lakehouse: BuiltLakehouse) -> None:
+    expected, got = planted(built_lakehouse.truth), reported(built_lakehouse)
+    extra = {key: amount for key, amount in got.items() if key not in expected}
+    assert not extra, f"reported but not planted: {extra}"
+
+
+def test_amounts_equal_the_truth(built_lakehouse: BuiltLakehouse) -> None:
+    expected, got = planted(built_lakehouse.truth), reported(built_lakehouse)
+    wrong = {key: (expected[key], got[key]) for key in expected if key in got and got[key] != expected[key]}
+    assert not wrong, f"(truth, reported) amounts differ: {wrong}"
+
+
+def test_consistent_settlements_reconcile(built_lakehouse: BuiltLakehouse) -> None:
+    rows = built_lakehouse.query("""
+        select settlement_id, seller_id, reported_total_amount, lines_amount, line_count, is_reissued,
+               transferred_amount, reconciliation_status
+        from finance.settlements""")
+    mart = {(r[0], r[1]): r for r in rows}
+    truth_settlements = built_lakehouse.truth["settlements"]
+    findings = {d["reference_id"]: d["kind"] for d in built_lakehouse.truth["discrepancies"]
+                if d["kind"] in ("deposit_missing", "deposit_mismatch")}
+    assert set(mart) == {(s["settlement_id"], s["seller_id"]) for s in truth_settlements}
+    for s in truth_settlements:
+        row = mart[(s["settlement_id"], s["seller_id"])]
+        _, _, total, lines_amount, line_count, reissued, transferred, status = row
+        assert total == Decimal(s["total"]) == lines_amount, s
+        assert line_count == s["lines"], s
+        assert reissued == s["reissued"], s
+        assert status == expected_status(s, findings), (s, row)
+        assert transferred == (None if s["deposit"] is None else Decimal(s["deposit"])), (s, row)
+
+
+def expected_status(settlement: dict, findings: dict[str, str]) -> str:
+    """What the truth implies: consistent ones reconcile, planted deposit findings show, the rest is open."""
+    planted_kind = findings.get(settlement["settlement_id"])
+    if planted_kind == "deposit_missing":
+        return "deposit missing"
+    if planted_kind == "deposit_mismatch":
+        return "difference"
+    return "open" if settlement["deposit"] is None else "reconciled"
+
+
+def test_drill_down_adds_up_to_each_settlement(built_lakehouse: BuiltLakehouse) -> None:
+    rows = built_lakehouse.query("""
+        select s.settlement_id, s.lines_amount, coalesce(sum(l.amount), 0)
+        from finance.settlements as s
+        left join finance.settlement_lines as l
+            on s.seller_id = l.seller_id and s.settlement_id = l.settlement_id
+        group by all""")
+    assert rows
+    assert all(lines == drilled for _, lines, drilled in rows), rows
+
+
+def test_no_line_is_unmapped(built_lakehouse: BuiltLakehouse) -> None:
+    assert built_lakehouse.query(
+        "select count(*) from finance.settlement_lines where category = 'unmapped'") == [(0,)]
