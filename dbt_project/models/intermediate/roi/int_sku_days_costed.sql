@@ -1,0 +1,108 @@
+{#- One row per seller, marketplace, SKU and posted day: the settlement amounts pivoted by category
+    (signed as in the settlement: fees negative), units, and COGS.
+
+    COGS = units sold x the SKU's unit cost (seed named by var `unit_costs_seed`, default `unit_costs`),
+    converted from the cost's currency to the marketplace currency with the month's rates of the
+    `fx_rates` seed. A unit-cost row with an empty seller_id applies to that SKU for every seller; a
+    row with the seller's id wins. SKUs with no unit cost get null COGS (has_unit_cost = false). -#}
+{{ config(materialized='view', schema='intermediate') }}
+
+{%- set categories = [
+    ('principal', 'gross_sales'),
+    ('shipping', 'shipping_revenue'),
+    ('promotion', 'promotions'),
+    ('refund', 'refunds'),
+    ('referral_fee', 'referral_fees'),
+    ('refund_commission', 'refund_commissions'),
+    ('fba_fulfillment_fee', 'fba_fees'),
+    ('other_fee', 'other_fees'),
+    ('storage_fee', 'storage_fees'),
+    ('reimbursement', 'reimbursements'),
+    ('ad_spend', 'ad_spend'),
+    ('adjustment', 'adjustments'),
+    ('unmapped', 'unmapped_amount'),
+    ('tax', 'tax_collected'),
+    ('withheld_tax', 'tax_withheld'),
+] %}
+
+with amounts as (
+    select * from {{ ref('int_settlement_amounts_allocated') }}
+),
+
+pivoted as (
+    select
+        seller_id,
+        marketplace_id,
+        currency,
+        sku,
+        posted_date,
+        cast({{ dbt.date_trunc('month', 'posted_date') }} as date) as posted_month,
+        sum(units_sold) as units_sold,
+        sum(units_refunded) as units_refunded,
+        {%- for category, column in categories %}
+        sum(case when category = '{{ category }}' then amount else 0 end) as {{ column }},
+        {%- endfor %}
+        sum(case when is_allocated then amount else 0 end) as allocated_amount
+    from amounts
+    group by seller_id, marketplace_id, currency, sku, posted_date
+),
+
+unit_costs as (
+    select
+        nullif(trim(cast(seller_id as {{ dbt.type_string() }})), '') as seller_id,
+        cast(sku as {{ dbt.type_string() }}) as sku,
+        cast(unit_cost as decimal(18, 4)) as unit_cost,
+        upper(cast(currency as {{ dbt.type_string() }})) as currency
+    from {{ ref(var('unit_costs_seed', 'unit_costs')) }}
+),
+
+fx as (
+    select
+        upper(cast(currency as {{ dbt.type_string() }})) as currency,
+        cast(rate_month as date) as rate_month,
+        cast(usd_per_unit as decimal(18, 8)) as usd_per_unit
+    from {{ ref('fx_rates') }}
+),
+
+costed as (
+    select
+        pivoted.*,
+        coalesce(seller_cost.unit_cost, any_seller_cost.unit_cost) as unit_cost,
+        coalesce(seller_cost.currency, any_seller_cost.currency) as unit_cost_currency
+    from pivoted
+    left join unit_costs as seller_cost
+        on pivoted.seller_id = seller_cost.seller_id
+        and pivoted.sku = seller_cost.sku
+    left join unit_costs as any_seller_cost
+        on any_seller_cost.seller_id is null
+        and pivoted.sku = any_seller_cost.sku
+)
+
+select
+    costed.seller_id,
+    costed.marketplace_id,
+    costed.currency,
+    costed.sku,
+    costed.posted_date,
+    costed.posted_month,
+    costed.units_sold,
+    costed.units_refunded,
+    {%- for category, column in categories %}
+    cast(costed.{{ column }} as decimal(18, 2)) as {{ column }},
+    {%- endfor %}
+    cast(costed.allocated_amount as decimal(18, 2)) as allocated_amount,
+    costed.unit_cost is not null as has_unit_cost,
+    cast(
+        case
+            when costed.unit_cost is null then null
+            when costed.unit_cost_currency = costed.currency then costed.units_sold * costed.unit_cost
+            else costed.units_sold * costed.unit_cost * cost_fx.usd_per_unit / sales_fx.usd_per_unit
+        end
+    as decimal(18, 2)) as cogs
+from costed
+left join fx as cost_fx
+    on costed.unit_cost_currency = cost_fx.currency
+    and costed.posted_month = cost_fx.rate_month
+left join fx as sales_fx
+    on costed.currency = sales_fx.currency
+    and costed.posted_month = sales_fx.rate_month
