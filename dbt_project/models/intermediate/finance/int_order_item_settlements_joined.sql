@@ -1,9 +1,40 @@
 {#- One row per settled order item posting (an Order transaction's lines for one order item in one
-    settlement): the settlement lines pivoted by category, joined to the order item they settle. -#}
+    settlement): the settlement lines pivoted by category, joined to the order item they settle.
+
+    Incremental by settlement like finance.settlement_lines (macros/incremental.sql): a run rebuilds the
+    settlements within the lookback, and those with a posting whose order item had not arrived yet. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['seller_id', 'settlement_id'],
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
+
+{%- if is_incremental() %}
+
+with refresh as (
+    {{ settlements_to_refresh(this) }}
+    union
+    -- order items can arrive after their settlement: retry the postings still without one
+    select seller_id, settlement_id from {{ this }} where not has_order_item
+),
+
+lines as (
+    select settlement_lines.*
+    from {{ ref('stg_spapi__settlement_lines') }} as settlement_lines
+    inner join refresh
+        on settlement_lines.seller_id = refresh.seller_id
+        and settlement_lines.settlement_id = refresh.settlement_id
+    where settlement_lines.transaction_type = 'Order' and settlement_lines.order_id is not null
+),
+{%- else %}
+
 with lines as (
     select * from {{ ref('stg_spapi__settlement_lines') }}
     where transaction_type = 'Order' and order_id is not null
 ),
+{%- endif %}
 
 postings as (
     select
@@ -17,6 +48,7 @@ postings as (
         max(coalesce(quantity, 0)) as quantity,
         max(currency) as currency,
         min(posted_at) as posted_at,
+        max(report_created_at) as report_created_at,
         sum(case when category = 'principal' then amount else 0 end) as principal_amount,
         sum(case when category = 'shipping' then amount else 0 end) as shipping_amount,
         sum(case when category = 'promotion' then amount else 0 end) as promotion_amount,
@@ -49,6 +81,7 @@ select
     postings.quantity,
     postings.currency,
     postings.posted_at,
+    postings.report_created_at,
     {{ money('postings.principal_amount') }} as principal_amount,
     {{ money('postings.shipping_amount') }} as shipping_amount,
     {{ money('postings.promotion_amount') }} as promotion_amount,

@@ -8,7 +8,9 @@
     so totals per marketplace, day and category equal the settlement lines'. When the month has no sales
     the line goes to the SKU `(unallocated)`.
 
-    Cash movements that are not profit or loss (reserve held/released, transfers) are left out. -#}
+    Cash movements that are not profit or loss (reserve held/released, transfers) are left out.
+    report_created_at: the newest settlement document behind the row (roi.sku_profitability's
+    incremental watermark). -#}
 {{ config(materialized='view', schema='intermediate') }}
 
 with lines as (
@@ -23,7 +25,8 @@ with lines as (
         amount,
         quantity,
         transaction_type,
-        settlement_line_id
+        settlement_line_id,
+        report_created_at
     from {{ ref('stg_spapi__settlement_lines') }}
     where category not in ('reserve_held', 'reserve_released', 'transfer')
 ),
@@ -36,7 +39,8 @@ sku_lines as (
             as units_sold,
         sum(case when category = 'refund' and transaction_type = 'Refund' and amount < 0 then quantity else 0 end)
             as units_refunded,
-        false as is_allocated
+        false as is_allocated,
+        max(report_created_at) as report_created_at
     from lines
     where sku is not null
     group by seller_id, marketplace_id, currency, sku, posted_date, category
@@ -61,7 +65,8 @@ month_sales as (
 account_lines as (
     select
         settlement_line_id, seller_id, marketplace_id, currency, posted_month, posted_date, category,
-        cast(amount * 100 as bigint) as amount_cents
+        cast(amount * 100 as bigint) as amount_cents,
+        report_created_at
     from lines
     where sku is null
 ),
@@ -75,6 +80,7 @@ shares as (
         account_lines.posted_date,
         account_lines.category,
         account_lines.amount_cents,
+        account_lines.report_created_at,
         sku_month_sales.sku,
         -- floor of the exact share (integers: exact), with the sign of the amount
         floor(cast(abs(account_lines.amount_cents) * sku_month_sales.weight_cents as double)
@@ -113,7 +119,8 @@ allocated as (
             sign(amount_cents)
             * (base_abs_cents + case when remainder_rank <= leftover_cents then 1 else 0 end)
             / 100.0
-        as decimal(18, 2)) as amount
+        as decimal(18, 2)) as amount,
+        report_created_at
     from ranked
 ),
 
@@ -122,7 +129,8 @@ unallocated as (
         account_lines.seller_id, account_lines.marketplace_id, account_lines.currency,
         '(unallocated)' as sku,
         account_lines.posted_date, account_lines.category,
-        cast(account_lines.amount_cents / 100.0 as decimal(18, 2)) as amount
+        cast(account_lines.amount_cents / 100.0 as decimal(18, 2)) as amount,
+        account_lines.report_created_at
     from account_lines
     left join month_sales
         on account_lines.seller_id = month_sales.seller_id
@@ -138,7 +146,8 @@ account_amounts as (
         sum(amount) as amount,
         0 as units_sold,
         0 as units_refunded,
-        true as is_allocated
+        true as is_allocated,
+        max(report_created_at) as report_created_at
     from (
         select * from allocated
         union all
@@ -152,7 +161,8 @@ select
     cast(amount as decimal(18, 2)) as amount,
     cast(units_sold as bigint) as units_sold,
     cast(units_refunded as bigint) as units_refunded,
-    is_allocated
+    is_allocated,
+    report_created_at
 from sku_lines
 union all
 select
@@ -160,5 +170,6 @@ select
     cast(amount as decimal(18, 2)) as amount,
     cast(units_sold as bigint) as units_sold,
     cast(units_refunded as bigint) as units_refunded,
-    is_allocated
+    is_allocated,
+    report_created_at
 from account_amounts

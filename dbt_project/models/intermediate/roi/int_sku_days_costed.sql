@@ -42,7 +42,8 @@ pivoted as (
         {%- for category, column in categories %}
         sum(case when category = '{{ category }}' then amount else 0 end) as {{ column }},
         {%- endfor %}
-        sum(case when is_allocated then amount else 0 end) as allocated_amount
+        sum(case when is_allocated then amount else 0 end) as allocated_amount,
+        max(report_created_at) as report_created_at
     from amounts
     group by seller_id, marketplace_id, currency, sku, posted_date
 ),
@@ -98,7 +99,8 @@ select
             when costed.unit_cost_currency = costed.currency then costed.units_sold * costed.unit_cost
             else costed.units_sold * costed.unit_cost * cost_fx.usd_per_unit / sales_fx.usd_per_unit
         end
-    as decimal(18, 2)) as cogs
+    as decimal(18, 2)) as cogs,
+    costed.report_created_at
 from costed
 left join fx as cost_fx
     on costed.unit_cost_currency = cost_fx.currency

@@ -1,25 +1,47 @@
-{#- Every line of every settlement (newest document version) with its category: the drill-down. -#}
+{#- Every line of every settlement (newest document version) with its category: the drill-down.
+
+    Incremental by settlement (see macros/incremental.sql): a run deletes and re-inserts every line of
+    each settlement with a document created within `settlement_lookback_days` of the newest one already
+    here, so a re-issued settlement is replaced as a whole and a daily run reads only recent settlements. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['seller_id', 'settlement_id'],
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
+
+with lines as (
+    select * from {{ ref('stg_spapi__settlement_lines') }}
+)
+
 select
-    settlement_line_id,
-    settlement_id,
-    report_id,
-    line_number,
-    seller_id,
-    marketplace_id,
-    transaction_type,
-    amount_type,
-    amount_description,
-    category,
-    order_id,
-    adjustment_id,
-    shipment_id,
-    order_item_code,
-    sku,
-    quantity,
-    promotion_id,
-    fulfillment_channel,
-    posted_date,
-    posted_at,
-    amount,
-    currency
-from {{ ref('stg_spapi__settlement_lines') }}
+    lines.settlement_line_id,
+    lines.settlement_id,
+    lines.report_id,
+    lines.report_created_at,
+    lines.line_number,
+    lines.seller_id,
+    lines.marketplace_id,
+    lines.transaction_type,
+    lines.amount_type,
+    lines.amount_description,
+    lines.category,
+    lines.order_id,
+    lines.adjustment_id,
+    lines.shipment_id,
+    lines.order_item_code,
+    lines.sku,
+    lines.quantity,
+    lines.promotion_id,
+    lines.fulfillment_channel,
+    lines.posted_date,
+    lines.posted_at,
+    lines.amount,
+    lines.currency
+from lines
+{%- if is_incremental() %}
+inner join ({{ settlements_to_refresh(this) }}) as refresh
+    on lines.seller_id = refresh.seller_id
+    and lines.settlement_id = refresh.settlement_id
+{%- endif %}

@@ -1,9 +1,33 @@
 {#- Profit per seller, marketplace, SKU and day, from the settlement lines (the money that really
-    moved), with allocated account-level costs and COGS. See _roi__models.yml for every column. -#}
-{{ config(materialized='table', schema='roi') }}
+    moved), with allocated account-level costs and COGS. See _roi__models.yml for every column.
+
+    Incremental by seller, marketplace and month: account-level costs are allocated by the month's sales,
+    so a new or re-issued settlement changes every day of the months its lines fall in; a run deletes and
+    rebuilds those months (the settlements picked as in finance.settlement_lines, macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['seller_id', 'marketplace_id', 'posted_month'],
+    on_schema_change='fail',
+    schema='roi',
+) }}
+-- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
+-- depends_on: {{ ref('stg_spapi__settlement_lines') }}
 
 with days as (
-    select * from {{ ref('int_sku_days_costed') }}
+    select * from {{ ref('int_sku_days_costed') }} as costed_days
+    {%- if is_incremental() %}
+    where exists (
+        select 1
+        from {{ ref('stg_spapi__settlement_lines') }} as lines
+        inner join ({{ settlements_to_refresh(this) }}) as refresh
+            on lines.seller_id = refresh.seller_id
+            and lines.settlement_id = refresh.settlement_id
+        where lines.seller_id = costed_days.seller_id
+            and lines.marketplace_id = costed_days.marketplace_id
+            and cast({{ dbt.date_trunc('month', 'lines.posted_date') }} as date) = costed_days.posted_month
+    )
+    {%- endif %}
 ),
 
 margins as (
@@ -55,5 +79,6 @@ select
     cast(case when cogs <> 0 then 100.0 * (contribution_before_cogs - cogs) / cogs end
         as decimal(18, 2)) as roi_pct,
     cast(case when gross_sales <> 0 then 100.0 * -ad_spend / gross_sales end
-        as decimal(18, 2)) as tacos_pct
+        as decimal(18, 2)) as tacos_pct,
+    report_created_at
 from margins

@@ -11,10 +11,11 @@ documents as (
 
 -- The newest version: the document Amazon created last (report ids as the tie-break).
 newest_report as (
-    select seller_id, settlement_id, report_id
+    select seller_id, settlement_id, report_id, report_created_at
     from (
         select
             versions.seller_id, versions.settlement_id, versions.report_id,
+            documents.created_at as report_created_at,
             row_number() over (
                 partition by versions.seller_id, versions.settlement_id
                 order by documents.created_at desc nulls last, versions.report_id desc
@@ -64,6 +65,7 @@ select
     lines.settlement_id || '-' || cast(lines.line_number as {{ dbt.type_string() }}) as settlement_line_id,
     lines.settlement_id,
     lines.report_id,
+    {{ to_utc('newest_report.report_created_at') }} as report_created_at,
     lines.line_number,
     lines.seller_id,
     lines.marketplace_id,
