@@ -152,6 +152,8 @@ def run_demo(ns: argparse.Namespace) -> int:
     from dlt_sources.spapi import demo
 
     data = demo.DemoData(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
+    if demo.clear_previous_run(ns.lakehouse):
+        print(f"Removed the previous demo lakehouse {ns.lakehouse}: the demo starts fresh.")
     print(f"Starting the SP-API sandbox: {data} ...", flush=True)
     with demo.sandbox(data) as running:
         print(f"Sandbox at {running.base_url} (clock x{demo.DEMO_TIME_SCALE:g}); "

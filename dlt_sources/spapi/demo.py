@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -105,6 +106,22 @@ def demo_environment(truth: dict) -> dict[str, str]:
 
 def _demo_key(purpose: str) -> str:
     return base64.b64encode(hashlib.sha256(f"spapi-lakehouse demo key: {purpose}".encode()).digest()).decode()
+
+
+def clear_previous_run(lakehouse: Path) -> bool:
+    """Remove what an earlier demo left beside `lakehouse` (the file, dlt's and dbt's folders), so every
+    demo is the same reproducible run whatever the project's schema was then. Only demo data: it is
+    generated again from the seed."""
+    found = False
+    for leftover in (lakehouse, lakehouse.with_suffix(lakehouse.suffix + ".wal"), lakehouse.parent / ".dlt",
+                     lakehouse.parent / "dbt"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+            found = True
+        elif leftover.exists():
+            leftover.unlink()
+            found = True
+    return found
 
 
 def write_config(path: Path, base_url: str, truth: dict) -> Path:
