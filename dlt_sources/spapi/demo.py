@@ -22,6 +22,7 @@ from pathlib import Path
 
 DEMO_TIME_SCALE = 60.0  # quotas and report processing 60x faster than Amazon, faithfully scaled
 STARTUP_TIMEOUT = 120.0
+CONFIG_HEADER = "# Written by `spapi-elt demo`"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def env_name(index: int, what: str) -> str:
 
 def accounts_toml(base_url: str, truth: dict) -> str:
     """An accounts configuration for the sandbox; secrets are env references (see demo_environment)."""
-    lines = ["# Written by `spapi-elt demo` for the local sandbox. Secrets are environment references.",
+    lines = [CONFIG_HEADER + " for the local sandbox. Secrets are environment references.",
              "[settings]", "max_parallel_accounts = 4", f'endpoint = "{base_url}"',
              f'lwa_token_url = "{base_url}/auth/o2/token"', ""]
     for i, account in enumerate(truth["accounts"]):
@@ -112,6 +113,9 @@ def clear_previous_run(lakehouse: Path) -> bool:
     """Remove what an earlier demo left beside `lakehouse` (the file, dlt's and dbt's folders), so every
     demo is the same reproducible run whatever the project's schema was then. Only demo data: it is
     generated again from the seed."""
+    marker = lakehouse.parent / "accounts.toml"
+    if not (marker.exists() and marker.read_text(encoding="utf-8").startswith(CONFIG_HEADER)):
+        return False  # not a folder an earlier demo wrote: never delete anyone's data
     found = False
     for leftover in (lakehouse, lakehouse.with_suffix(lakehouse.suffix + ".wal"), lakehouse.parent / ".dlt",
                      lakehouse.parent / "dbt"):
