@@ -182,11 +182,18 @@ def windowed_resource(ctx: Extraction, name: str, lookback: timedelta, rows: Row
 
         for account, item in ctx.per_account(name, work):
             if item is None:
-                cursors[account.seller_id] = end.isoformat()
+                cursors[account.seller_id] = forward(cursors.get(account.seller_id), end)
             else:
                 yield item
 
     return resource
+
+
+def forward(cursor: str | None, candidate: datetime) -> str:
+    """A cursor only moves forward: a backfill of an older window must not make the next run re-read."""
+    if cursor and datetime.fromisoformat(cursor) >= candidate:
+        return cursor
+    return candidate.isoformat()
 
 
 def snapshot_resource(ctx: Extraction, name: str, rows: Callable[[AccountConfig, SpApiClient], Iterator[Any]]) -> Any:

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountConfig
-from dlt_sources.spapi.extraction import Extraction
+from dlt_sources.spapi.extraction import Extraction, forward
 from dlt_sources.spapi.flatfiles import SettlementParse, parse_settlement
 from dlt_sources.spapi.reports import download_report, list_reports, parse_time
 from dlt_sources.spapi.settings import SETTLEMENT_REPORT
@@ -133,7 +133,8 @@ def settlements(ctx: Extraction) -> Any:
                     newest[account.seller_id] = created
             elif item is None:  # the account finished: move its listing cursor
                 if account.seller_id in newest:
-                    cursors[account.seller_id] = parse_time(newest[account.seller_id]).isoformat()
+                    cursors[account.seller_id] = forward(cursors.get(account.seller_id),
+                                                         parse_time(newest[account.seller_id]))
             else:
                 yield item
 

@@ -108,3 +108,12 @@ def test_purge_shreds_old_pii_once_and_records_it(tmp_path):
     purges = query(lakehouse, f"select table_name, rows_purged from {DATASET}.pii_purges order by purged_at")
     assert purges == [("order_buyers", 1), ("order_buyers", 0)]
     assert query(lakehouse, f"select count(*) from {DATASET}.api_audit_log where kind = 'pii_purge'")[0][0] == 2
+
+
+def test_cursors_only_move_forward():
+    from dlt_sources.spapi.extraction import forward
+
+    later, earlier = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    assert forward(None, earlier) == earlier.isoformat()
+    assert forward(later.isoformat(), earlier) == later.isoformat()  # a backfill of February
+    assert forward(earlier.isoformat(), later) == later.isoformat()
