@@ -58,11 +58,7 @@ unit_costs as (
 ),
 
 fx as (
-    select
-        upper(cast(currency as {{ dbt.type_string() }})) as currency,
-        cast(rate_month as date) as rate_month,
-        cast(usd_per_unit as decimal(18, 8)) as usd_per_unit
-    from {{ ref('fx_rates') }}
+    select * from {{ ref('stg_seeds__fx_rates') }}
 ),
 
 costed as (
