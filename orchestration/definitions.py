@@ -1,6 +1,21 @@
-"""The single entry Dagster loads. Each area (ingest, transform, checks, schedules) registers its own
-definitions under orchestration/defs/ as it is built; until then the location loads empty."""
+"""The single entry Dagster loads (workspace.yaml): each area's definitions, merged, plus the resources
+every area shares. Cross-cutting policy lives here once: one writer on the lakehouse (the `lakehouse`
+pool, limited to 1 by the instance configuration in orchestration/dagster.yaml) and run retries.
+
+    dagster dev -w workspace.yaml        # the UI on http://127.0.0.1:3000
+    dagster definitions validate -w workspace.yaml
+"""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from orchestration.defs import checks, ingest, schedules, transform
+from orchestration.resources import LakehouseResource, SpApiResource
+
+RESOURCES = {
+    "lakehouse": LakehouseResource(),
+    "spapi": SpApiResource(pii_hmac_key=dg.EnvVar("SPAPI_PII_HMAC_KEY"), pii_keys=dg.EnvVar("SPAPI_PII_KEYS"),
+                           pii_active_key_id=dg.EnvVar("SPAPI_PII_ACTIVE_KEY_ID")),
+}
+
+defs = dg.Definitions.merge(ingest.defs, transform.defs, checks.defs, schedules.defs,
+                            dg.Definitions(resources=RESOURCES))

@@ -1,0 +1,53 @@
+"""Raw assets are partitioned by seller account (dynamic, kept in step with the accounts file by a sensor)
+x day (UTC, from SPAPI_PARTITIONS_START, default 2026-01-01). A backfill of N days for K accounts is one
+run (single-run backfill policy) that extracts the K accounts in parallel over one N-day window."""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from orchestration.resources import SpApiResource
+
+ACCOUNT, DAY = "account", "day"
+DEFAULT_PARTITIONS_START = "2026-01-01"
+
+accounts_partitions = dg.DynamicPartitionsDefinition(name="seller_accounts")
+days_partitions = dg.DailyPartitionsDefinition(
+    start_date=os.environ.get("SPAPI_PARTITIONS_START", DEFAULT_PARTITIONS_START), timezone="UTC")
+raw_partitions = dg.MultiPartitionsDefinition({ACCOUNT: accounts_partitions, DAY: days_partitions})
+
+
+def partition_window(keys: list[dg.MultiPartitionKey]) -> tuple[list[str], datetime, datetime]:
+    """The accounts and the [first day, day after the last) window a set of partitions covers."""
+    accounts = sorted({k.keys_by_dimension[ACCOUNT] for k in keys})
+    days = sorted({k.keys_by_dimension[DAY] for k in keys})
+    start = datetime.fromisoformat(days[0]).replace(tzinfo=UTC)
+    end = datetime.fromisoformat(days[-1]).replace(tzinfo=UTC) + timedelta(days=1)
+    return accounts, start, end
+
+
+def partition_range_tags(accounts: list[str], first_day: str, last_day: str) -> dict[str, str]:
+    """Run tags selecting every (account, day) for the given accounts (in partition order) and days."""
+    first = dg.MultiPartitionKey({ACCOUNT: accounts[0], DAY: first_day})
+    last = dg.MultiPartitionKey({ACCOUNT: accounts[-1], DAY: last_day})
+    return {"dagster/asset_partition_range_start": str(first), "dagster/asset_partition_range_end": str(last)}
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Adds and removes seller-account partitions to match the accounts configuration.")
+def seller_accounts_sensor(context: dg.SensorEvaluationContext, spapi: SpApiResource):
+    try:
+        configured = [a.name for a in spapi.accounts().accounts]
+    except Exception as exc:  # a missing or broken file is reported, never half-applied
+        return dg.SkipReason(f"accounts configuration unreadable: {exc}")
+    known = set(context.instance.get_dynamic_partitions(accounts_partitions.name))
+    added, removed = [a for a in configured if a not in known], sorted(known - set(configured))
+    if not (added or removed):
+        return dg.SkipReason("seller accounts unchanged")
+    requests = []
+    if added:
+        requests.append(accounts_partitions.build_add_request(added))
+    if removed:
+        requests.append(accounts_partitions.build_delete_request(removed))
+    return dg.SensorResult(dynamic_partitions_requests=requests)

@@ -1,0 +1,88 @@
+"""The main job through Dagster on the local sandbox: `python -m orchestration.demo`.
+
+Starts the sandbox (dlt_sources.spapi.demo), writes its accounts configuration, lets the accounts sensor add
+the seller-account partitions, materialises every asset and check for every account over the sandbox's
+whole window in one run (a single-run backfill), prints the finance summary, and how to open the UI on the
+same Dagster instance and lakehouse.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+DEMO_DIR = Path("data/demo")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sellers", type=int, default=2)
+    parser.add_argument("--start", default="2026-01-01", help="first day of the sandbox's data")
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--orders-per-day", type=int, default=20)
+    parser.add_argument("--dir", type=Path, default=DEMO_DIR, help="lakehouse, accounts file and Dagster home")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = _parser().parse_args(argv)
+    workdir = ns.dir.resolve()
+    home = workdir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
+    lakehouse, accounts, canaries = workdir / "lakehouse.duckdb", workdir / "accounts.toml", workdir / "canaries.txt"
+    os.environ.update({"DAGSTER_HOME": str(home), "SPAPI_LAKEHOUSE": str(lakehouse), "SPAPI_ACCOUNTS": str(accounts),
+                       "SPAPI_PII_CANARIES": str(canaries), "SPAPI_PARTITIONS_START": ns.start,
+                       "DO_NOT_TRACK": "1", "DAGSTER_DISABLE_TELEMETRY": "1"})
+
+    import dagster as dg
+
+    from dlt_sources.spapi import demo
+    from dlt_sources.spapi.transform import finance_summary
+
+    data = demo.DemoData(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
+    if demo.clear_previous_run(lakehouse):
+        print(f"Removed the previous demo lakehouse {lakehouse}: the demo starts fresh.")
+    print(f"Starting the SP-API sandbox: {data} ...", flush=True)
+    with demo.sandbox(data) as running:
+        demo.write_config(accounts, running.base_url, running.truth)
+        canaries.write_text("\n".join(running.truth["pii_canaries"]), encoding="utf-8")
+        os.environ.update(demo.demo_environment(running.truth))
+        from orchestration.definitions import defs
+        from orchestration.defs.ingest.partitions import partition_range_tags
+        from orchestration.resources import SpApiResource
+
+        now = datetime.fromtimestamp(running.truth["now"], UTC)
+        last_day = (now - timedelta(days=1)).date().isoformat()
+        with dg.DagsterInstance.get() as instance:
+            sensor = defs.resolve_sensor_def("seller_accounts_sensor")
+            tick = sensor(dg.build_sensor_context(instance=instance, resources={"spapi": SpApiResource()}))
+            for request in getattr(tick, "dynamic_partitions_requests", None) or []:
+                instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+            names = list(instance.get_dynamic_partitions("seller_accounts"))
+            print(f"Sandbox at {running.base_url}; accounts {', '.join(names)}; "
+                  f"materialising {ns.start} .. {last_day} through Dagster ...", flush=True)
+            result = defs.resolve_job_def("daily_lakehouse").execute_in_process(
+                instance=instance, raise_on_error=False, tags=partition_range_tags(names, ns.start, last_day),
+                run_config={"ops": {"spapi_raw": {"config": {"buyer_days": ns.days}},
+                                    "spapi_dbt": {"config": {"as_of": now.date().isoformat()}}},
+                            "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    checks = result.get_asset_check_evaluations()
+    failed = sorted(e.asset_check_key.to_user_string() for e in checks if not e.passed)
+    print(f"\nRun {result.run_id}: {'success' if result.success else 'FAILED'}; "
+          f"{len(result.get_asset_materialization_events())} materialisations, {len(checks)} checks, "
+          f"{len(failed)} failed{': ' + ', '.join(failed) if failed else ''}")
+    print(f"Lakehouse: {lakehouse}\n")
+    print(finance_summary(lakehouse))
+    print(f"\nOpen the UI on this run and lakehouse: make ui   (that is: DAGSTER_HOME={home} "
+          f"SPAPI_LAKEHOUSE={lakehouse} SPAPI_ACCOUNTS={accounts} SPAPI_PARTITIONS_START={ns.start} "
+          f".venv/bin/dagster dev -w workspace.yaml)")
+    return 0 if result.success and not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
