@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: demo test lint bench clean
+.PHONY: demo ui test lint bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,16 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
+# The whole product through Dagster on the sandbox: data, Dagster home and lakehouse under data/demo.
 demo: $(BIN)/.installed
-	$(BIN)/spapi-elt demo
+	$(BIN)/python -m orchestration.demo
+
+# The Dagster UI on the demo's instance and lakehouse (http://127.0.0.1:3000).
+DEMO := $(CURDIR)/data/demo
+ui: $(BIN)/.installed
+	mkdir -p $(DEMO)/dagster && cp orchestration/dagster.yaml $(DEMO)/dagster/
+	DAGSTER_HOME=$(DEMO)/dagster SPAPI_LAKEHOUSE=$(DEMO)/lakehouse.duckdb SPAPI_ACCOUNTS=$(DEMO)/accounts.toml \
+		SPAPI_PARTITIONS_START=2026-01-01 SPAPI_SCHEDULES_RUNNING=1 $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
