@@ -30,8 +30,8 @@ daily as (
 )
 
 select
-    {{ dbt.hash(dbt.concat(["seller_id", "'|'", "marketplace_id", "'|'",
-                            dbt.cast("purchased_date", dbt.type_string())])) }} as order_fulfillment_id,
+    {{ surrogate_key(["seller_id", "marketplace_id", dbt.cast("purchased_date", dbt.type_string())]) }}
+        as order_fulfillment_id,
     seller_id,
     marketplace_id,
     purchased_date,

@@ -42,8 +42,8 @@ pnl as (
 )
 
 select
-    {{ dbt.hash(dbt.concat(["seller_id", "'|'", "marketplace_id", "'|'",
-                            dbt.cast("posted_month", dbt.type_string())])) }} as marketplace_pnl_id,
+    {{ surrogate_key(["seller_id", "marketplace_id", dbt.cast("posted_month", dbt.type_string())]) }}
+        as marketplace_pnl_id,
     seller_id,
     marketplace_id,
     posted_month,

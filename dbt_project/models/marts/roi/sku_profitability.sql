@@ -43,8 +43,8 @@ margins as (
 )
 
 select
-    {{ dbt.hash(dbt.concat(["seller_id", "'|'", "marketplace_id", "'|'", "sku", "'|'",
-                            dbt.cast("posted_date", dbt.type_string())])) }} as sku_profitability_id,
+    {{ surrogate_key(["seller_id", "marketplace_id", "sku", dbt.cast("posted_date", dbt.type_string())]) }}
+        as sku_profitability_id,
     seller_id,
     marketplace_id,
     sku,

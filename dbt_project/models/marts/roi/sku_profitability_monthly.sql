@@ -26,8 +26,8 @@ with months as (
 )
 
 select
-    {{ dbt.hash(dbt.concat(["seller_id", "'|'", "marketplace_id", "'|'", "sku", "'|'",
-                            dbt.cast("posted_month", dbt.type_string())])) }} as sku_profitability_monthly_id,
+    {{ surrogate_key(["seller_id", "marketplace_id", "sku", dbt.cast("posted_month", dbt.type_string())]) }}
+        as sku_profitability_monthly_id,
     seller_id,
     marketplace_id,
     sku,
