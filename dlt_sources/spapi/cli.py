@@ -17,7 +17,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -110,10 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def credentials_store(refs: Iterable[SecretRef]) -> CredentialsFile | None:
+    """The encrypted credentials file, opened only when some reference lives there."""
+    return CredentialsFile.load(credentials_path(), load_credentials_key()) if any(r.secret for r in refs) else None
+
+
 def secret_resolver(accounts: AccountsConfig):
     """Environment references resolve directly; file references open the encrypted credentials file once."""
-    uses_file = any(ref.secret for a in accounts.accounts for ref in (a.refresh_token, a.lwa_client_secret))
-    store = CredentialsFile.load(credentials_path(), load_credentials_key()) if uses_file else None
+    store = credentials_store(ref for a in accounts.accounts for ref in (a.refresh_token, a.lwa_client_secret))
 
     def resolve(ref: SecretRef) -> Secret:
         return ref.resolve(None, store)
@@ -121,13 +125,13 @@ def secret_resolver(accounts: AccountsConfig):
     return resolve
 
 
-def run_ingest(ns: argparse.Namespace, config: AccountsConfig | None = None) -> int:
+def run_ingest(ns: argparse.Namespace) -> int:
     from dlt_sources.spapi.client import SpApiClient
     from dlt_sources.spapi.extraction import Extraction
     from dlt_sources.spapi.lakehouse import ingest
     from dlt_sources.spapi.pii import Protector
 
-    accounts = (config or load_accounts(ns.config)).select(ns.accounts)
+    accounts = load_accounts(ns.config).select(ns.accounts)
     resources = resource_names(ns.resources)
     protector = Protector.from_env()  # no PII key, no run: never a silent fallback to plaintext
     resolve = secret_resolver(accounts)
@@ -200,9 +204,7 @@ def run_check(ns: argparse.Namespace) -> int:
     for a in accounts.accounts:
         tracked.append(TrackedSecret(f"{a.name}: lwa_client_secret", a.lwa_client_secret, rotates=True))
         tracked.append(TrackedSecret(f"{a.name}: refresh_token", a.refresh_token))
-    uses_file = any(t.ref.secret for t in tracked)
-    store = CredentialsFile.load(credentials_path(), load_credentials_key()) if uses_file else None
-    return cli_check(tracked, sys.stdout, store=store)
+    return cli_check(tracked, sys.stdout, store=credentials_store(t.ref for t in tracked))
 
 
 if __name__ == "__main__":
