@@ -6,7 +6,13 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: demo ui test lint bench clean
+.PHONY: demo ui test browser lint bench clean
+
+# The UI test drives Debian's headless Chromium; as root (CI), install it when it is missing.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "The UI test needs Debian's chromium: sudo apt-get install chromium"; exit 1; }
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +31,7 @@ ui: $(BIN)/.installed
 	DAGSTER_HOME=$(DEMO)/dagster SPAPI_LAKEHOUSE=$(DEMO)/lakehouse.duckdb SPAPI_ACCOUNTS=$(DEMO)/accounts.toml \
 		SPAPI_PARTITIONS_START=2026-01-01 SPAPI_SCHEDULES_RUNNING=1 $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

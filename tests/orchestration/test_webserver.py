@@ -4,6 +4,8 @@ GraphQL API (what the asset graph page renders from) lists every raw asset and m
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -63,3 +65,39 @@ def test_the_ui_serves_the_asset_graph(webserver) -> None:
     assert {k.to_user_string() for k in RAW_ASSET_KEYS.values()} <= keys
     assert {"finance/settlements", "finance/reconciliation_exceptions", "roi/sku_profitability"} <= keys
     assert httpx.get(f"{url}/asset-groups", timeout=30).status_code == 200  # the page a person opens
+
+
+def render(browser: str, url: str, profile: Path) -> str:
+    """The page's DOM after headless Chromium ran its scripts, without <script>/<style> blocks. The
+    browser resolves no host but the loopback webserver: no request leaves the machine."""
+    page = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+         "--virtual-time-budget=30000", "--window-size=1600,1000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=180)
+    return re.sub(r"<(script|style)\b.*?</\1>", "", page.stdout, flags=re.S)
+
+
+def test_the_asset_graph_page_renders_in_a_browser(webserver, tmp_path: Path) -> None:
+    """A person's view: Debian's headless Chromium opens the asset graph page, which draws the groups of
+    the lineage (raw tables through the marts), and the asset catalog, which lists the marts."""
+    url, log = webserver
+    browser = shutil.which("chromium")
+    assert browser, "the UI test needs Debian's chromium (make test installs it when run as root)"
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:  # the pages need the code location loaded
+        try:
+            if httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=30).json().get("data", {}).get(
+                    "assetNodes"):
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    graph = render(browser, f"{url}/asset-groups", tmp_path / "profile-graph")
+    assert "<svg" in graph, log.read_text(errors="replace")[-2000:]
+    for group in ("raw_spapi", "staging", "finance", "roi", "operations", "catalog"):
+        assert group in graph, group
+    catalog = render(browser, f"{url}/assets", tmp_path / "profile-catalog")
+    for asset in ("settlements", "reconciliation_exceptions", "sku_profitability", "listing_quality"):
+        assert asset in catalog, asset
