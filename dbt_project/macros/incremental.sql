@@ -9,8 +9,13 @@
 
     var `settlement_lookback_days` (default 14, one settlement period; Amazon re-issues a settlement within
     days of the first document): how far behind the watermark a document may be created and still be
-    picked up. A seller the model has not seen yet gets all its settlements. A settlement document that
-    arrives more than the lookback late (e.g. a backfill of an old period) needs `dbt build --full-refresh`.
+    picked up. A seller the model has not seen yet gets all its settlements.
+
+    vars `window_start`, `window_end` (ISO dates, end exclusive) and `window_seller_ids` (a list; empty or
+    absent: every seller): a partitioned run (Dagster passes the days and accounts it loaded) also rebuilds
+    every settlement with a document created in that window, however old: a backfill of an old period
+    replaces exactly that period's settlements. Without them, a document that arrives more than the lookback
+    late needs `dbt build --full-refresh`.
 -#}
 
 {#- The watermark: the newest settlement document already in `relation`, per seller, minus the lookback. -#}
@@ -31,5 +36,18 @@
     left join ({{ settlement_lookback_cutoffs(relation, watermark_column) }}) as cutoffs
         on documents.seller_id = cutoffs.seller_id
     where documents.settlement_id is not null
-        and (cutoffs.cutoff_at is null or documents.report_created_at >= cutoffs.cutoff_at)
+        and (cutoffs.cutoff_at is null or documents.report_created_at >= cutoffs.cutoff_at
+             or {{ in_run_window('documents.seller_id', 'documents.report_created_at') }})
+{%- endmacro %}
+
+{#- True for rows of the run's window (vars window_start, window_end, window_seller_ids); false without one. -#}
+{% macro in_run_window(seller_column, timestamp_column) -%}
+    {%- set start, end = var('window_start', none), var('window_end', none) -%}
+    {%- set sellers = var('window_seller_ids', none) or [] -%}
+    {%- if start and end -%}
+        ({{ timestamp_column }} >= cast('{{ start }}' as timestamp) and {{ timestamp_column }} < cast('{{ end }}' as timestamp)
+        {%- if sellers %} and {{ seller_column }} in ({% for s in sellers %}'{{ s | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %}){% endif -%})
+    {%- else -%}
+        false
+    {%- endif -%}
 {%- endmacro %}

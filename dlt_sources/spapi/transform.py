@@ -6,12 +6,14 @@ target and logs go beside the lakehouse (data/dbt/), so a run writes nothing int
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -39,16 +41,36 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
-def build(lakehouse: Path, as_of: date | None = None, command: str = "build", *args: str) -> BuildResult:
+@dataclass(frozen=True)
+class RunWindow:
+    """The days [start, end) and sellers a partitioned run loaded: dbt also rebuilds the settlements with a
+    document created in it, however old (macros/incremental.sql), so a backfill replaces exactly its period."""
+
+    start: date
+    end: date
+    seller_ids: tuple[str, ...] = ()
+
+
+def dbt_vars(as_of: date | None = None, window: RunWindow | None = None) -> dict[str, Any]:
+    """The project's vars for a run: `as_of` ("today" for grace periods) and the run's window."""
+    variables: dict[str, Any] = {"as_of": as_of.isoformat()} if as_of else {}
+    if window:
+        variables.update(window_start=window.start.isoformat(), window_end=window.end.isoformat(),
+                         window_seller_ids=list(window.seller_ids))
+    return variables
+
+
+def build(lakehouse: Path, as_of: date | None = None, command: str = "build", *args: str,
+          window: RunWindow | None = None) -> BuildResult:
     """`dbt build` (or another command) against `lakehouse`; `as_of` is "today" for grace periods."""
     lakehouse = lakehouse.resolve()
     work = lakehouse.parent / "dbt"
     env = {**os.environ, "SPAPI_LAKEHOUSE": str(lakehouse), "DO_NOT_TRACK": "1",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    variables = f'{{as_of: "{as_of.isoformat()}"}}' if as_of else "{}"
     done = subprocess.run(
         [dbt_executable(), command, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--vars", variables],
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+         "--vars", json.dumps(dbt_vars(as_of, window))],
         cwd=DBT_PROJECT, env=env, capture_output=True, text=True)
     return BuildResult(done.returncode, done.stdout + done.stderr)
 
