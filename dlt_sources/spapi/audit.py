@@ -26,6 +26,7 @@ class AuditKind(StrEnum):
     DOCUMENT_DOWNLOAD = "document_download"  # one download attempt of a report document
     REPORT = "report"  # a report lifecycle decision: created, reused, done, cancelled, fatal, ...
     PII_PURGE = "pii_purge"  # written by the purge command, not by the client
+    WINDOW_REPLACE = "window_replace"  # rows of a re-read window that the API no longer returned, deleted
 
 
 @dataclass(frozen=True)

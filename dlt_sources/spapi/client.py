@@ -26,6 +26,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -153,11 +154,18 @@ class OperationStats:
         return self.throttled / self.calls if self.calls else 0.0
 
 
+# The resource a thread extracts for (set by Extraction.per_account), so calls are counted per resource too:
+# several resources share operations (every report-based one calls createReport, getReport, ...).
+CURRENT_RESOURCE: ContextVar[str] = ContextVar("spapi_resource", default="")
+
+
 class CallStats:
-    """Counters per (account name, operation); thread-safe. Share one between clients for run totals."""
+    """Counters per (account name, operation) and per resource; thread-safe. Share one between clients for
+    run totals."""
 
     def __init__(self) -> None:
         self._stats: dict[tuple[str, str], OperationStats] = {}
+        self._resources: dict[str, OperationStats] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -166,9 +174,15 @@ class CallStats:
 
     def record(self, account: str, operation: str, **increments: float) -> None:
         with self._lock:
-            stats = self._stats.setdefault((account, operation), OperationStats())
-            for name, value in increments.items():
-                setattr(stats, name, getattr(stats, name) + value)
+            for stats in (self._stats.setdefault((account, operation), OperationStats()),
+                          self._resources.setdefault(CURRENT_RESOURCE.get(), OperationStats())):
+                for name, value in increments.items():
+                    setattr(stats, name, getattr(stats, name) + value)
+
+    def by_resource(self) -> dict[str, OperationStats]:
+        """Totals per resource ("" for calls made outside any resource's extraction)."""
+        with self._lock:
+            return {key: replace(value) for key, value in self._resources.items()}
 
     def snapshot(self) -> dict[tuple[str, str], OperationStats]:
         with self._lock:

@@ -23,7 +23,7 @@ import dlt
 import pyarrow as pa
 
 from dlt_sources.spapi.audit import MemoryAuditSink
-from dlt_sources.spapi.client import CallStats, SpApiClient
+from dlt_sources.spapi.client import CURRENT_RESOURCE, CallStats, SpApiClient
 from dlt_sources.spapi.config import AccountConfig, AccountsConfig
 from dlt_sources.spapi.pii import Protector
 from dlt_sources.spapi.tables import to_table
@@ -87,6 +87,7 @@ class Extraction:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     failures: list[AccountFailure] = field(default_factory=list)
     progress: Progress | None = None
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # per resource, first to last item
     _clients: dict[str, SpApiClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -133,6 +134,7 @@ class Extraction:
         queue: Queue[tuple[AccountConfig, Any]] = Queue(maxsize=8)
 
         def run(account: AccountConfig) -> None:
+            CURRENT_RESOURCE.set(resource)  # this pool thread's calls count for `resource`
             try:
                 for item in work(account, self.client(account)):
                     queue.put((account, item))
@@ -144,6 +146,7 @@ class Extraction:
             finally:
                 queue.put((account, _DONE))
 
+        began = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.accounts.max_parallel_accounts,
                                 thread_name_prefix=f"spapi-{resource}") as pool:
             for account in accounts:
@@ -158,6 +161,7 @@ class Extraction:
                     assert self.progress is not None
                     self.progress.add(resource, account.name, _row_count(item))
                 yield account, item
+        self.seconds[resource] += time.monotonic() - began
 
 
 RowSource = Callable[[AccountConfig, SpApiClient, datetime, datetime], Iterator[Any]]

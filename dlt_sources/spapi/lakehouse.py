@@ -18,11 +18,13 @@ import dlt
 import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from dlt_sources.spapi import spapi_source
+from dlt_sources.spapi import resource_names, spapi_source
 from dlt_sources.spapi.audit import AuditEvent, AuditKind
+from dlt_sources.spapi.client import OperationStats
 from dlt_sources.spapi.extraction import AccountFailure, Extraction
 from dlt_sources.spapi.pii import ORDER_REPORT_POLICY, ORDERS_POLICY, Action, purge_sql, retention_cutoff
 from dlt_sources.spapi.tables import to_table
+from dlt_sources.spapi.window_replace import replace_window
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class IngestResult:
     failures: list[AccountFailure] = field(default_factory=list)
     quarantined: int = 0
     purged: int = 0
+    per_resource: dict[str, OperationStats] = field(default_factory=dict)  # calls, throttles, retries
+    seconds: dict[str, float] = field(default_factory=dict)  # per resource, extraction's first to last item
 
 
 def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequence[str] | None = None,
@@ -79,7 +83,9 @@ def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequ
     """
     pipe = pipeline(lakehouse)
     try:
-        pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
+        info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
+        if ctx.start is not None:  # an explicit window (a backfill, a partition): replace it, don't just merge
+            _replace_windows(lakehouse_path(lakehouse), ctx, info.loads_ids, resource_names(resources))
     finally:
         ctx.close()
         # The audit trail is written even when the run failed: that is when it matters most.
@@ -87,7 +93,24 @@ def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequ
     purged = purge_pii(lakehouse) if purge else 0
     totals = ctx.stats.totals()
     return IngestResult(lakehouse_path(lakehouse), table_counts(lakehouse), totals.calls, totals.throttled,
-                        totals.retries, list(ctx.failures), len(ctx.quarantine), purged)
+                        totals.retries, list(ctx.failures), len(ctx.quarantine), purged,
+                        ctx.stats.by_resource(), dict(ctx.seconds))
+
+
+def _replace_windows(path: Path, ctx: Extraction, load_ids: Sequence[str], resources: Sequence[str]) -> None:
+    """Delete what the window held and this load did not re-read (window_replace.py), per resource, for the
+    accounts whose extraction of it succeeded; each deletion is audited."""
+    accounts = {a.name: a.seller_id for a in ctx.accounts.accounts}
+    failed = {(f.resource, f.account) for f in ctx.failures}
+    by_seller = {seller_id: name for name, seller_id in accounts.items()}
+    with duckdb.connect(str(path)) as con:
+        for resource in resources:
+            sellers = [seller_id for name, seller_id in accounts.items() if (resource, name) not in failed]
+            for done in replace_window(con, DATASET, load_ids, [resource], sellers, ctx.start, ctx.window_end()):
+                ctx.audit(AuditEvent(kind=AuditKind.WINDOW_REPLACE, account=by_seller[done.seller_id],
+                                     seller_id=done.seller_id, operation=done.table, outcome="deleted",
+                                     detail=f"{done.rows} rows of [{ctx.start.isoformat()}, "
+                                            f"{ctx.window_end().isoformat()}) not returned any more"))
 
 
 def _load_facts(pipe: dlt.Pipeline, ctx: Extraction) -> None:
@@ -104,6 +127,18 @@ def _load_facts(pipe: dlt.Pipeline, ctx: Extraction) -> None:
 @dlt.resource(name="run_facts", write_disposition="append")
 def _facts(items: list[Any]) -> Iterator[Any]:
     yield from items
+
+
+def loaded_until(lakehouse: str | Path | None = None) -> datetime | None:
+    """The newest moment any account's data reaches: the furthest cursor of the windowed resources (from
+    dlt's state beside the lakehouse). "Today" for the marts of a lakehouse whose data ends in the past
+    (the sandbox's world, a restored copy); None before the first ingest."""
+    path = lakehouse_path(lakehouse)
+    if not (path.parent / ".dlt" / PIPELINE_NAME).exists():
+        return None
+    resources = pipeline(path).state.get("sources", {}).get(PIPELINE_NAME, {}).get("resources", {})
+    cursors = [datetime.fromisoformat(c) for r in resources.values() for c in r.get("cursors", {}).values()]
+    return max(cursors, default=None)
 
 
 def table_counts(lakehouse: str | Path | None = None) -> dict[str, int]:

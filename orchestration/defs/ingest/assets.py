@@ -17,6 +17,7 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from dlt_sources.spapi import RESOURCES, spapi_source
+from dlt_sources.spapi.client import OperationStats
 from dlt_sources.spapi.config import AccountsConfig
 from dlt_sources.spapi.extraction import Extraction
 from dlt_sources.spapi.lakehouse import DATASET, PIPELINE_NAME, ingest
@@ -92,14 +93,17 @@ def spapi_raw(context: dg.AssetExecutionContext, config: IngestConfig, spapi: Sp
     ctx = spapi.extraction(None if config.resume else start, end, accounts, config.buyer_days)
     began = time.monotonic()
     result = ingest(ctx, lakehouse.resolved(), selected, purge=config.purge_pii)
-    seconds = round(time.monotonic() - began, 1)
+    run_seconds = round(time.monotonic() - began, 1)
     for name in selected:
         rows = {f"rows/{t}": dg.MetadataValue.int(result.rows.get(t, 0)) for t in RESOURCE_TABLES[name]}
+        calls = result.per_resource.get(name, OperationStats())
         yield dg.MaterializeResult(asset_key=RAW_ASSET_KEYS[name], metadata={
             **rows, "dagster/row_count": sum(result.rows.get(t, 0) for t in RESOURCE_TABLES[name]),
-            "api_calls": result.calls, "throttled": result.throttled, "retries": result.retries,
-            "quarantined_lines": result.quarantined, "pii_values_purged": result.purged,
-            "duration_seconds": seconds, "lakehouse": str(result.lakehouse)})
+            "api_calls": calls.calls, "throttled": calls.throttled, "retries": calls.retries,
+            "extract_seconds": round(result.seconds.get(name, 0.0), 1),
+            # Shared by the run's resources: loading, quarantine and purge are per run, not per resource.
+            "run_seconds": run_seconds, "run_quarantined_lines": result.quarantined,
+            "run_pii_values_purged": result.purged, "lakehouse": str(result.lakehouse)})
     if result.failures:
         # The other accounts loaded; the failed ones kept their cursors, so a retry picks them up.
         raise dg.Failure(description="; ".join(f"{f.account} {f.resource}: {f.error}" for f in result.failures))
