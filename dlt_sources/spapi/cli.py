@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     transform = commands.add_parser("transform", help="build the dbt marts over the lakehouse (dbt build)")
     transform.add_argument("--lakehouse", type=Path)
-    transform.add_argument("--as-of", type=lambda t: _date(t).date(), help="'today' for grace periods (default: today)")
+    transform.add_argument("--as-of", type=lambda t: _date(t).date(),
+                           help="'today' for grace periods (default: today, or the day the loaded data reaches)")
 
     purge = commands.add_parser("purge-pii", help="crypto-shred PII older than the retention window")
     purge.add_argument("--lakehouse", type=Path)
@@ -177,10 +178,11 @@ def run_demo(ns: argparse.Namespace) -> int:
 
 def run_transform(lakehouse: Path | None, as_of: date | None) -> int:
     from dlt_sources.spapi.lakehouse import lakehouse_path
-    from dlt_sources.spapi.transform import build, finance_summary
+    from dlt_sources.spapi.transform import build, default_as_of, finance_summary
 
     path = lakehouse_path(lakehouse)
-    print(f"\nBuilding the marts (dbt build) over {path} ...", flush=True)
+    as_of = as_of or default_as_of(path)
+    print(f"\nBuilding the marts (dbt build) over {path} as of {as_of} ...", flush=True)
     result = build(path, as_of)
     print(result.summary_line())
     if not result.ok:

@@ -11,11 +11,13 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from dlt_sources.spapi.lakehouse import loaded_until
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -49,6 +51,14 @@ class RunWindow:
     start: date
     end: date
     seller_ids: tuple[str, ...] = ()
+
+
+def default_as_of(lakehouse: Path, today: date | None = None) -> date:
+    """`as_of` when none is given: today, or the day the lakehouse's data reaches if that is earlier (a
+    lakehouse of the sandbox's world, or of a window backfilled and not yet brought up to date)."""
+    today = today or datetime.now(UTC).date()
+    reached = loaded_until(lakehouse)
+    return min(today, reached.date()) if reached else today
 
 
 def dbt_vars(as_of: date | None = None, window: RunWindow | None = None) -> dict[str, Any]:

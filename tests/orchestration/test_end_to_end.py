@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ TIME_SCALE = 300.0
 @dataclass
 class DagsterRun:
     first: dg.ExecuteInProcessResult  # the window but its last two days
+    logs: list[str]  # the backfill run's log messages
     result: dg.ExecuteInProcessResult  # the backfill of the last two days
     lakehouse: Path
     truth: dict[str, Any]
@@ -95,13 +96,14 @@ def dagster_run(tmp_path_factory: pytest.TempPathFactory, dagster_home: Path) ->
                 run_config=run_config, instance=instance, raise_on_error=False,
                 tags=partition_range_tags(accounts, backfill_day, last_day.isoformat()))
             counts = table_counts(lakehouse)
+            logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
             rerun = defs.resolve_job_def("ingest_spapi").execute_in_process(
                 run_config={"ops": {"spapi_raw": {"config": {"buyer_days": ARGUMENTS.days}}}}, instance=instance,
                 raise_on_error=False, partition_key=str(dg.MultiPartitionKey(
                     {"account": accounts[0], "day": backfill_day})))
             counts_after_rerun = table_counts(lakehouse)
             sensor_results = _settlement_sensor_ticks(defs, instance, facts)
-        yield DagsterRun(first, result, lakehouse, facts, now.date().isoformat(), accounts,
+        yield DagsterRun(first, logs, result, lakehouse, facts, now.date().isoformat(), accounts,
                          (backfill_day, last_day.isoformat()), counts, rerun, counts_after_rerun, sensor_results)
     finally:
         patch.undo()
@@ -159,10 +161,36 @@ def test_every_raw_asset_materialised_with_its_metadata(dagster_run: DagsterRun)
                     for e in dagster_run.result.get_asset_materialization_events()}
     for key in RAW_ASSET_KEYS.values():
         assert key in materialised, key
-        assert {"api_calls", "throttled", "duration_seconds", "dagster/row_count"} <= set(materialised[key])
+        assert {"api_calls", "throttled", "extract_seconds", "dagster/row_count"} <= set(materialised[key])
     rows = materialised[RAW_ASSET_KEYS["settlements"]]["dagster/row_count"].value
     assert rows > 0
-    assert dg.AssetKey(["finance", "settlements"]) in materialised
+    # Calls are counted per resource (each made its own), not the run's total repeated on every asset.
+    calls = {name: materialised[key]["api_calls"].value for name, key in RAW_ASSET_KEYS.items()}
+    assert all(n > 0 for n in calls.values()), calls
+    assert len(set(calls.values())) > 1, calls
+
+
+def test_every_dbt_model_materialised_with_its_row_count(dagster_run: DagsterRun) -> None:
+    materialised = {e.asset_key: e.materialization.metadata
+                    for e in dagster_run.result.get_asset_materialization_events()}
+    counted = {key.to_user_string(): meta["dagster/row_count"].value for key, meta in materialised.items()
+               if key.path[0] not in ("raw_spapi",) and "dagster/row_count" in meta}
+    for mart in ("finance/settlements", "finance/settlement_lines", "finance/reconciliation_exceptions",
+                 "roi/sku_profitability", "intermediate/int_order_item_settlements_joined",
+                 "seeds/settlement_line_categories"):
+        schema, name = mart.split("/")
+        assert counted[mart] == dagster_run.query(f'select count(*) from "{schema}"."{name}"')[0][0], mart
+    assert counted["finance/settlements"] == len(dagster_run.truth["settlements"])
+    assert not any(key.startswith("staging/") for key in counted), "views are not counted"
+
+
+def test_the_backfill_passes_its_window_to_dbt(dagster_run: DagsterRun) -> None:
+    first_day, last_day = dagster_run.backfill_days
+    end = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
+    prefix = f"dbt build as of {dagster_run.as_of}; rebuilding settlements documented in [{first_day}, {end}) of "
+    logged = [line.removeprefix(prefix) for line in dagster_run.logs if line.startswith(prefix)]
+    assert len(logged) == 1, [line for line in dagster_run.logs if "dbt build" in line]
+    assert set(logged[0].split(", ")) == {a["seller_id"] for a in dagster_run.truth["accounts"]}
 
 
 def test_checks_pass(dagster_run: DagsterRun) -> None:

@@ -27,6 +27,19 @@ def partition_window(keys: list[dg.MultiPartitionKey]) -> tuple[list[str], datet
     return accounts, start, end
 
 
+def run_partition_keys(run_tags: dict[str, str], instance: dg.DagsterInstance) -> list[dg.MultiPartitionKey]:
+    """The (account, day) partitions a run covers, from its tags: what an unpartitioned step of a partitioned
+    run (the dbt build after a backfill's ingest) needs to know. Empty for an unpartitioned run."""
+    if "dagster/partition" in run_tags:
+        return [raw_partitions.get_partition_key_from_str(run_tags["dagster/partition"])]
+    start, end = run_tags.get("dagster/asset_partition_range_start"), run_tags.get("dagster/asset_partition_range_end")
+    if not (start and end):
+        return []
+    keys = raw_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(start, end),
+                                                      dynamic_partitions_store=instance)
+    return [raw_partitions.get_partition_key_from_str(k) for k in keys]
+
+
 def partition_range_tags(accounts: list[str], first_day: str, last_day: str) -> dict[str, str]:
     """Run tags selecting every (account, day) for the given accounts (in partition order) and days."""
     first = dg.MultiPartitionKey({ACCOUNT: accounts[0], DAY: first_day})

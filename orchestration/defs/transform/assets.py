@@ -1,19 +1,26 @@
 """One asset per dbt model and seed, keyed <schema>/<name> (finance/settlements), grouped by area.
 
 dbt sources resolve to the ingest assets through `meta.dagster.asset_key` in the sources yml; dbt tests
-become asset checks (dagster-dbt's default). A run is `dbt build` over the configured lakehouse with the
-window's `as_of` var: the same project `spapi-elt transform` builds.
+become asset checks (dagster-dbt's default). A run is `dbt build` over the configured lakehouse, the same
+project `spapi-elt transform` builds, with the run's vars: `as_of`, and for a partitioned run (a backfill,
+the daily schedule, the settlement sensor) its days and sellers, whose settlements the incremental models
+rebuild however old they are (dlt_sources.spapi.transform.RunWindow).
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from dlt_sources.spapi.transform import RunWindow, dbt_vars, default_as_of
+from orchestration.defs.ingest.partitions import partition_window, run_partition_keys
 from orchestration.defs.transform.project import dbt_cli, dbt_project
-from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource
+from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
 
 
 class SpApiDbtTranslator(DagsterDbtTranslator):
@@ -40,20 +47,58 @@ DBT_TRANSLATOR = SpApiDbtTranslator(settings=DagsterDbtTranslatorSettings(
 
 
 class TransformConfig(dg.Config):
-    """`as_of` (YYYY-MM-DD) is "today" for the marts' grace periods; empty: the current date."""
+    """`as_of` (YYYY-MM-DD) is "today" for the marts' grace periods; empty: today, or the day the loaded data
+    reaches if that is earlier (the sandbox's world)."""
 
     as_of: str | None = None
+
+
+def run_window(context: dg.AssetExecutionContext, spapi: SpApiResource) -> RunWindow | None:
+    """The days and sellers of the run's partitions; None for an unpartitioned run."""
+    keys = run_partition_keys(dict(context.run.tags), context.instance)
+    if not keys:
+        return None
+    names, start, end = partition_window(keys)
+    sellers = tuple(account.seller_id for account in spapi.accounts(names).accounts)
+    return RunWindow(start.date(), end.date(), sellers)
+
+
+def with_row_counts(context: dg.AssetExecutionContext, events: Iterable[Any], lakehouse: Path) -> Iterator[Any]:
+    """Each built table's (marts, intermediate tables, seeds) materialisation with `dagster/row_count`.
+    Counted after the build: while dbt runs it holds the DuckDB file, so nothing else may open it. Views
+    (staging) are not counted: counting one runs its whole query."""
+    with duckdb.connect(str(lakehouse), read_only=True) as con:
+        relations = {(schema, name) for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables()").fetchall()}
+        for event in events:
+            key = context.asset_key_for_output(event.output_name) if isinstance(event, dg.Output) else None
+            if key and tuple(key.path) in relations:
+                schema, name = key.path
+                rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+                event = event.with_metadata({**event.metadata, "dagster/row_count": dg.MetadataValue.int(rows)})
+            yield event
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="spapi_dbt",
             dagster_dbt_translator=DBT_TRANSLATOR, pool=LAKEHOUSE_POOL)
 def spapi_dbt(context: dg.AssetExecutionContext, config: TransformConfig, dbt: DbtCliResource,
-              lakehouse: LakehouseResource):
-    variables = {"as_of": config.as_of} if config.as_of else {}
+              lakehouse: LakehouseResource, spapi: SpApiResource):
+    window = run_window(context, spapi)
     with lakehouse.dbt_environment() as path:
+        as_of = date.fromisoformat(config.as_of) if config.as_of else default_as_of(path)
+        context.log.info(f"dbt build as of {as_of}" + (f"; rebuilding settlements documented in "
+                         f"[{window.start}, {window.end}) of {', '.join(window.seller_ids)}" if window else ""))
         # dbt's artifacts and logs beside the lakehouse, as `spapi-elt transform` keeps them.
-        target = path.parent / "dbt" / "dagster"
-        yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context, target_path=target).stream()
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars(as_of, window))], context=context,
+                             target_path=path.parent / "dbt" / "dagster")
+        events, failure = [], None
+        try:
+            events.extend(invocation.stream())
+        except Exception as exc:  # report what was built, then the failure
+            failure = exc
+        yield from with_row_counts(context, events, path)
+        if failure:
+            raise failure
 
 
 defs = dg.Definitions(assets=[spapi_dbt], resources={"dbt": dbt_cli(dbt_project)})
