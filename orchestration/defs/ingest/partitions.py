@@ -27,9 +27,26 @@ def partition_window(keys: list[dg.MultiPartitionKey]) -> tuple[list[str], datet
     return accounts, start, end
 
 
+BACKFILL_TAG = "dagster/backfill"
+
+
 def run_partition_keys(run_tags: dict[str, str], instance: dg.DagsterInstance) -> list[dg.MultiPartitionKey]:
-    """The (account, day) partitions a run covers, from its tags: what an unpartitioned step of a partitioned
-    run (the dbt build after a backfill's ingest) needs to know. Empty for an unpartitioned run."""
+    """The (account, day) partitions a run covers: what an unpartitioned step (the dbt build) needs to know.
+
+    From the run's own partition tags (a job run over partitions, the daily schedule, the settlement
+    sensor); else, for a run of a backfill launched from the UI (which runs the unpartitioned dbt assets in
+    a run of their own after the partitioned ingest), from the partition tags of that backfill's other runs.
+    Empty for an unpartitioned run outside any backfill.
+    """
+    keys = _tagged_partition_keys(run_tags, instance)
+    if keys or BACKFILL_TAG not in run_tags:
+        return keys
+    siblings = instance.get_run_records(dg.RunsFilter(tags={BACKFILL_TAG: run_tags[BACKFILL_TAG]}))
+    found = {key for record in siblings for key in _tagged_partition_keys(dict(record.dagster_run.tags), instance)}
+    return sorted(found, key=str)
+
+
+def _tagged_partition_keys(run_tags: dict[str, str], instance: dg.DagsterInstance) -> list[dg.MultiPartitionKey]:
     if "dagster/partition" in run_tags:
         return [raw_partitions.get_partition_key_from_str(run_tags["dagster/partition"])]
     start, end = run_tags.get("dagster/asset_partition_range_start"), run_tags.get("dagster/asset_partition_range_end")
