@@ -54,6 +54,9 @@ LOADER_DUCKDB_CONFIG = {"preserve_insertion_order": False, "memory_limit": "300M
 def pipeline(lakehouse: str | Path | None = None) -> dlt.Pipeline:
     # dlt's load files live only until they are loaded: compressing them costs time and buys nothing.
     os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
+    # Arrow tables carry _dlt_load_id like dict rows, so a re-read window can tell this load's rows from
+    # older ones (window_replace.py).
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     path = lakehouse_path(lakehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     credentials = DuckDbCredentials(str(path), global_config=dict(LOADER_DUCKDB_CONFIG))

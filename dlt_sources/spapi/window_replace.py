@@ -7,9 +7,7 @@ deleted, per account, for the tables whose window is an event time that never ch
 - orders and order items: their report selects by *last update*, which moves; an order is never deleted
   by Amazon (it is cancelled, which is an update), so merge is exact;
 - settlements: versioned by document (settlements.py), never replaced by a window;
-- current-state snapshots (listings, inventory, fee estimates, participations): they have no window;
-- the FBA reimbursements and inventory ledger reports: they load as Arrow tables, which carry no
-  _dlt_load_id to tell this load's rows from older ones; they merge on their keys.
+- current-state snapshots (listings, inventory, fee estimates, participations): they have no window.
 An account whose extraction failed keeps everything: its rows were not re-read.
 """
 
@@ -25,6 +23,8 @@ import duckdb
 WINDOW_COLUMNS: dict[str, str] = {
     "financial_transactions": "posted_date",
     "financial_event_groups": "financial_event_group_start",
+    "fba_reimbursements": "approved_at",
+    "inventory_ledger": "event_at",
 }
 
 
@@ -47,16 +47,18 @@ def replace_window(con: duckdb.DuckDBPyConnection, dataset: str, load_ids: Itera
     try:
         for table in (t for t in tables if t in WINDOW_COLUMNS and t in present):
             children = sorted(t for t in present if t.startswith(f"{table}__"))
+            # Arrow-loaded tables have no _dlt_id (and no nested children).
+            returned = "_dlt_id" if children else "1"
             for seller_id in seller_ids:
                 deleted = con.execute(
                     f'delete from {dataset}."{table}" where seller_id = ? and "{WINDOW_COLUMNS[table]}" >= ? '
-                    f'and "{WINDOW_COLUMNS[table]}" < ? and not list_contains(?, _dlt_load_id) returning _dlt_id',
+                    f'and "{WINDOW_COLUMNS[table]}" < ? and not list_contains(?, _dlt_load_id) returning {returned}',
                     [seller_id, start, end, loads]).fetchall()
-                ids = [r[0] for r in deleted]
                 for child in children:
-                    con.execute(f'delete from {dataset}."{child}" where list_contains(?, _dlt_root_id)', [ids])
-                if ids:
-                    done.append(Replaced(table, seller_id, len(ids)))
+                    con.execute(f'delete from {dataset}."{child}" where list_contains(?, _dlt_root_id)',
+                                [[r[0] for r in deleted]])
+                if deleted:
+                    done.append(Replaced(table, seller_id, len(deleted)))
         con.execute("commit")
     except Exception:
         con.execute("rollback")

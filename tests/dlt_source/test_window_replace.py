@@ -15,7 +15,7 @@ from tests.dlt_source.ingest_helpers import checksum, query, run_ingest
 
 pytestmark = pytest.mark.integration
 
-RESOURCES = ["financial_event_groups", "financial_transactions"]
+RESOURCES = ["financial_event_groups", "financial_transactions", "inventory_ledger"]
 
 
 def plant_copy(lakehouse: Path, transaction_id: str, posted: str) -> str:
@@ -40,6 +40,14 @@ def plant_copy(lakehouse: Path, transaction_id: str, posted: str) -> str:
     return seller_id
 
 
+def plant_ledger_copy(lakehouse: Path, reference_id: str) -> None:
+    """A copy of one ledger row (an Arrow-loaded table: no _dlt_id, no children) from an earlier load."""
+    with duckdb.connect(str(lakehouse)) as con:
+        con.execute(f"""insert into {DATASET}.inventory_ledger by name
+            select * replace (? as reference_id, 'an-earlier-load' as _dlt_load_id)
+            from (select * from {DATASET}.inventory_ledger order by event_at limit 1 offset 3)""", [reference_id])
+
+
 def child_rows(lakehouse: Path, root_id: str) -> int:
     tables = [r[0] for r in query(lakehouse, "select table_name from information_schema.tables where table_schema = ? "
                                   "and table_name like 'financial\\_transactions\\_\\_%' escape '\\'", [DATASET])]
@@ -47,7 +55,8 @@ def child_rows(lakehouse: Path, root_id: str) -> int:
                for t in tables)
 
 
-def test_a_rerun_of_a_window_deletes_what_the_api_no_longer_returns(sandbox, tmp_path: Path) -> None:
+def test_a_rerun_of_a_window_deletes_what_the_api_no_longer_returns(start_sandbox, tmp_path: Path) -> None:
+    sandbox = start_sandbox(time_scale=300.0)  # reports are ready in a fraction of Amazon's minutes
     lakehouse = tmp_path / "lakehouse.duckdb"
     run_ingest(sandbox, lakehouse, resources=RESOURCES)
     before = {t: checksum(lakehouse, t) for t in RESOURCES}
@@ -56,6 +65,7 @@ def test_a_rerun_of_a_window_deletes_what_the_api_no_longer_returns(sandbox, tmp
     seller_id = plant_copy(lakehouse, "withdrawn-in-window", "posted_date")
     plant_copy(lakehouse, "older-than-window", f"timestamptz '{(start - timedelta(days=3)).isoformat()}'")
     assert child_rows(lakehouse, "withdrawn-in-window") > 0
+    plant_ledger_copy(lakehouse, "withdrawn-ledger-event")
 
     run_ingest(sandbox, lakehouse, resources=RESOURCES)  # the same window again
 
@@ -67,7 +77,10 @@ def test_a_rerun_of_a_window_deletes_what_the_api_no_longer_returns(sandbox, tmp
     rows, _ = after["financial_transactions"]
     assert rows == before["financial_transactions"][0] + 1  # the out-of-window copy
     assert after["financial_event_groups"] == before["financial_event_groups"]
-    audit = query(lakehouse, f"select seller_id, operation, detail from {DATASET}.api_audit_log "
-                  "where kind = 'window_replace'")
-    assert [(s, o) for s, o, _ in audit] == [(seller_id, "financial_transactions")]
-    assert audit[0][2].startswith("1 rows of [")
+    assert after["inventory_ledger"] == before["inventory_ledger"]  # the planted event is gone, nothing else
+    audit = query(lakehouse, f"select operation, detail from {DATASET}.api_audit_log "
+                  "where kind = 'window_replace' order by operation")
+    assert [o for o, _ in audit] == ["financial_transactions", "inventory_ledger"]
+    assert all(detail.startswith("1 rows of [") for _, detail in audit)
+    assert query(lakehouse, f"select distinct seller_id from {DATASET}.api_audit_log where kind = 'window_replace' "
+                 "and operation = 'financial_transactions'") == [(seller_id,)]
