@@ -6,6 +6,8 @@
     'refund_commissions', 'fba_fees', 'other_fees', 'storage_fees', 'reimbursements', 'ad_spend',
     'adjustments', 'unmapped_amount', 'tax_collected', 'tax_withheld', 'net_proceeds',
     'contribution_before_cogs'] %}
+{#- What Amazon charges for selling (advertising is a choice, shown as TACoS; tax is a pass-through). -#}
+{%- set amazon_fees = 'referral_fees + refund_commissions + fba_fees + other_fees + storage_fees' %}
 {%- set usd_amounts = ['gross_sales', 'refunds', 'ad_spend', 'net_proceeds', 'contribution_before_cogs',
     'cogs', 'contribution_margin'] %}
 
@@ -60,6 +62,9 @@ select
         as margin_pct,
     cast(case when cogs <> 0 then 100.0 * contribution_margin / cogs end as decimal(18, 2)) as roi_pct,
     cast(case when gross_sales <> 0 then 100.0 * -ad_spend / gross_sales end as decimal(18, 2)) as tacos_pct,
+    cast({{ amazon_fees }} as decimal(18, 2)) as amazon_fees,
+    cast(case when gross_sales <> 0 then 100.0 * -({{ amazon_fees }}) / gross_sales end as decimal(18, 2))
+        as fees_pct_of_sales,
     cast(usd_per_unit as decimal(18, 8)) as fx_usd_per_unit,
     {%- for column in usd_amounts %}
     cast(round({{ column }} * usd_per_unit, 2) as decimal(18, 2)) as {{ column }}_usd{{ "," if not loop.last }}
