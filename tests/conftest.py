@@ -29,6 +29,10 @@ import pytest
 
 from spapi_sandbox.world import Account, DataArguments, World
 
+# The built lakehouse (sandbox -> ingest -> dbt build) is shared by tests/dbt and tests/reports: one fixture
+# for the whole suite, so it is built once per session.
+pytest_plugins = ("tests.built_lakehouse",)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = (ROOT / ".." / "shared" / "spapi-models").resolve()
 

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from dlt_sources.spapi.transform import BuildResult, RunWindow, build
-from tests.dbt.conftest import BuiltLakehouse
+from tests.built_lakehouse import BuiltLakehouse
 from tests.dbt.test_oracle import planted, reported
 
 pytestmark = pytest.mark.integration

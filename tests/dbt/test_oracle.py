@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.dbt.conftest import BuiltLakehouse
+from tests.built_lakehouse import BuiltLakehouse
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.dbt.conftest import BuiltLakehouse
+from tests.built_lakehouse import BuiltLakehouse
 
 pytestmark = pytest.mark.integration
 

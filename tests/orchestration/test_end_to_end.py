@@ -27,8 +27,8 @@ from orchestration.defs.ingest.partitions import partition_range_tags
 from orchestration.resources import SpApiResource
 from spapi_sandbox.truth import truth
 from spapi_sandbox.world import DataArguments
+from tests.built_lakehouse import BuiltLakehouse
 from tests.conftest import launch_sandbox
-from tests.dbt.conftest import BuiltLakehouse
 from tests.dbt.test_oracle import planted, reported
 from tests.dlt_source.ingest_helpers import RUN_FACT_TABLES
 
