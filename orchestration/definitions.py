@@ -8,7 +8,7 @@ pool, limited to 1 by the instance configuration in orchestration/dagster.yaml) 
 
 import dagster as dg
 
-from orchestration.defs import checks, ingest, schedules, transform
+from orchestration.defs import checks, ingest, reports, schedules, transform
 from orchestration.resources import LakehouseResource, SpApiResource
 
 RESOURCES = {
@@ -17,5 +17,5 @@ RESOURCES = {
                            pii_active_key_id=dg.EnvVar("SPAPI_PII_ACTIVE_KEY_ID")),
 }
 
-defs = dg.Definitions.merge(ingest.defs, transform.defs, checks.defs, schedules.defs,
+defs = dg.Definitions.merge(ingest.defs, transform.defs, checks.defs, reports.defs, schedules.defs,
                             dg.Definitions(resources=RESOURCES))
