@@ -7,6 +7,7 @@ same Dagster instance and lakehouse.
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -35,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
     lakehouse, accounts, canaries = workdir / "lakehouse.duckdb", workdir / "accounts.toml", workdir / "canaries.txt"
+    run_log = workdir / "run-output.log"
     os.environ.update({"DAGSTER_HOME": str(home), "SPAPI_LAKEHOUSE": str(lakehouse), "SPAPI_ACCOUNTS": str(accounts),
                        "SPAPI_PII_CANARIES": str(canaries), "SPAPI_PARTITIONS_START": ns.start,
                        "DO_NOT_TRACK": "1", "DAGSTER_DISABLE_TELEMETRY": "1"})
@@ -66,18 +68,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             names = list(instance.get_dynamic_partitions("seller_accounts"))
             print(f"Sandbox at {running.base_url}; accounts {', '.join(names)}; "
                   f"materialising {ns.start} .. {last_day} through Dagster ...", flush=True)
-            result = defs.resolve_job_def("daily_lakehouse").execute_in_process(
-                instance=instance, raise_on_error=False, tags=partition_range_tags(names, ns.start, last_day),
-                run_config={"ops": {"spapi_raw": {"config": {"buyer_days": ns.days}},
-                                    "spapi_dbt": {"config": {"as_of": now.date().isoformat()}}},
-                            "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+            # dbt's console lines (dagster-dbt echoes them to stdout) go to a file, not the screen.
+            with run_log.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+                result = defs.resolve_job_def("daily_lakehouse").execute_in_process(
+                    instance=instance, raise_on_error=False, tags=partition_range_tags(names, ns.start, last_day),
+                    run_config={"ops": {"spapi_raw": {"config": {"buyer_days": ns.days}},
+                                        "spapi_dbt": {"config": {"as_of": now.date().isoformat()}}},
+                                "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     checks = result.get_asset_check_evaluations()
     failed = sorted(e.asset_check_key.to_user_string() for e in checks if not e.passed)
     print(f"\nRun {result.run_id}: {'success' if result.success else 'FAILED'}; "
           f"{len(result.get_asset_materialization_events())} materialisations, {len(checks)} checks, "
           f"{len(failed)} failed{': ' + ', '.join(failed) if failed else ''}")
-    print(f"Lakehouse: {lakehouse}\n")
+    print(f"Lakehouse: {lakehouse}\ndbt's output: {run_log}\n")
     print(finance_summary(lakehouse))
+    from orchestration.defs.reports.assets import report_paths
+
+    print("\nReports:\n" + ("\n".join(f"  {path}" for path in report_paths(result)) or "  none written"))
     print(f"\nOpen the UI on this run and lakehouse: make ui   (that is: DAGSTER_HOME={home} "
           f"SPAPI_LAKEHOUSE={lakehouse} SPAPI_ACCOUNTS={accounts} SPAPI_PARTITIONS_START={ns.start} "
           f".venv/bin/dagster dev -w workspace.yaml)")
