@@ -1,6 +1,7 @@
 -- The staged lines of each settlement add up to what the loader parsed from the same document, unless a
 -- re-issue replaced them (rows = failures: lines lost or duplicated between raw and staging).
-{{ config(severity='warn') }}
+-- In Dagster: a check on the staged lines (meta.dagster.ref), the table it guards.
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_spapi__settlement_lines'}}}) }}
 select reports.settlement_id, reports.parsed_lines_amount, sum(lines.amount) as staged_amount
 from {{ ref('stg_spapi__settlement_reports') }} as reports
 inner join {{ ref('stg_spapi__settlement_lines') }} as lines

@@ -64,10 +64,13 @@ def _svg(chart_id: str, title: str, width: int, height: int, body: list[str]) ->
             f"<title>{escape(title)}</title>{''.join(body)}</svg>")
 
 
+LEGEND_STEP = 170  # room for a marketplace id or a currency beside its swatch
+
+
 def _legend(names: Sequence[str], x: int, y: int) -> list[str]:
     parts = []
     for index, name in enumerate(names):
-        left = x + index * 170
+        left = x + index * LEGEND_STEP
         parts.append(f'<rect class="s{index % SERIES}" x="{left}" y="{y - 9}" width="10" height="10"></rect>'
                      f'<text class="legend" x="{left + 14}" y="{y}">{escape(name)}</text>')
     return parts
@@ -79,7 +82,7 @@ def column_chart(chart_id: str, title: str, groups: Sequence[Group], fmt: Format
     per_group = max((len(g.marks) for g in groups), default=1)
     column, gap = 20, 16
     left, right, top, bottom = 80, 16, 24 if legend else 12, 56
-    width = max(320, left + right + len(groups) * (per_group * column + gap))
+    width = max(320, left + right + len(groups) * (per_group * column + gap), left + LEGEND_STEP * len(legend))
     values = [float(m.value) for g in groups for m in g.marks]
     scale = ticks(min([0.0, *values]), max([0.0, *values]))
     low, high = scale[0], scale[-1]

@@ -26,6 +26,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 h3 { font-size: 14px; margin: 16px 0 4px; }
 .meta { color: #52606d; margin: 0 0 16px; }
 table { border-collapse: collapse; font-size: 12px; margin: 6px 0 12px; }
+.scroll { overflow-x: auto; max-width: 100%; }
 th, td { border-bottom: 1px solid #e4e7eb; padding: 4px 8px; text-align: left; white-space: nowrap; }
 th { background: #305496; color: #fff; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } td.neg { color: #b42318; }
@@ -108,7 +109,8 @@ def _td(column: Column, row: Row) -> str:
 def _table(columns: Sequence[Column], rows: Iterable[Row], row_attributes: Callable[[Row], str]) -> str:
     head = "".join(f"<th>{escape(c.header)}</th>" for c in columns)
     body = "".join(f"<tr{row_attributes(r)}>{''.join(_td(c, r) for c in columns)}</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # Wide tables scroll inside their box, so the page's charts and headings keep the window's width.
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _summary_row(row: Row) -> str:
