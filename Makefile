@@ -41,6 +41,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/settlement_ingest.py
 	$(BIN)/python bench/order_api_calls.py
 	$(BIN)/python bench/throttle_share.py
+	$(BIN)/python bench/report_workbook.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
