@@ -11,6 +11,7 @@ openpyxl's write-only mode streams rows to the file: tens of thousands of settle
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any, BinaryIO
@@ -35,6 +36,7 @@ MAX_WIDTH = 70
 MAX_DATA_ROWS = 1_048_575
 
 
+@functools.cache
 def money_format(currency: str | None) -> str:
     """A currency number format, e.g. `#,##0.00 "EUR";[Red]-#,##0.00 "EUR"` (ISO code, negatives in red)."""
     code = re.sub(r"[^A-Z]", "", (currency or "").upper())[:3]
@@ -43,6 +45,7 @@ def money_format(currency: str | None) -> str:
 
 
 FORMATS = {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "integer": INTEGER_FORMAT, "percent": PERCENT_FORMAT}
+FORMATTED_KINDS = {"money", *FORMATS}
 
 # Sheet title, its columns, and the ReportData field holding its rows.
 SHEETS = (("Summary", SUMMARY, "settlements"), ("Exceptions", EXCEPTIONS, "exceptions"),
@@ -56,7 +59,11 @@ def _width(column: Column, rows: Sequence[Row]) -> float:
     return min(MAX_WIDTH, max(len(column.header) + 4, fixed.get(column.kind, longest + 2)))
 
 
-def _cell(sheet: Any, column: Column, row: Row) -> WriteOnlyCell:
+def _cell(sheet: Any, column: Column, row: Row) -> Any:
+    """The value as a formatted cell where it needs a number format; as itself otherwise (text, flags), which
+    openpyxl writes without building a cell object: most of a big sheet's columns."""
+    if column.kind not in FORMATTED_KINDS:
+        return row[column.key]
     cell = WriteOnlyCell(sheet, value=row[column.key])
     if column.kind == "money":
         cell.number_format = money_format(row.get("currency"))
