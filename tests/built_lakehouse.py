@@ -50,8 +50,7 @@ def built_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltL
         run_ingest(sandbox, lakehouse)
         facts = truth(sandbox.world)
     finally:
-        sandbox.stop()
-        sandbox.stderr_path.unlink(missing_ok=True)
+        sandbox.close()
     as_of = datetime.fromtimestamp(facts["now"], UTC).date()
     result = build(lakehouse, as_of)  # the product's own dbt runner (spapi-elt transform)
     yield BuiltLakehouse(lakehouse, facts, as_of.isoformat(), result.output, result.returncode)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,22 @@ class Sandbox:
                 self.process.wait()
         return self.process.returncode
 
+    def close(self) -> None:
+        """Stop the server and remove its log (a test that reads the log calls stop() first)."""
+        self.stop()
+        self.stderr_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def running_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float = 1.0,
+                    faults: str = "none") -> Iterator[Sandbox]:
+    """A sandbox for the body of a `with` (a module-scoped fixture's life), closed afterwards."""
+    running = launch_sandbox(arguments, time_scale, faults)
+    try:
+        yield running
+    finally:
+        running.close()
+
 
 def serve_command(arguments: DataArguments, time_scale: float = 1.0, faults: str = "none",
                   extra: tuple[str, ...] = ()) -> list[str]:
@@ -131,10 +148,8 @@ def launch_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     """One sandbox for the whole session: TEST_ARGUMENTS, clock x1, no faults."""
-    running = launch_sandbox()
-    yield running
-    running.stop()
-    running.stderr_path.unlink(missing_ok=True)
+    with running_sandbox() as running:
+        yield running
 
 
 @pytest.fixture
@@ -149,8 +164,7 @@ def start_sandbox() -> Iterator[Callable[..., Sandbox]]:
 
     yield start
     for running in started:
-        running.stop()
-        running.stderr_path.unlink(missing_ok=True)
+        running.close()
 
 
 @dataclass

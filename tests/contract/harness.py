@@ -97,7 +97,7 @@ def running_api(**options: Any) -> Iterator[Api]:
         yield api
     finally:
         api.close()
-        sandbox.stop()
+        sandbox.close()
 
 
 def error_codes(response: httpx.Response) -> list[str]:

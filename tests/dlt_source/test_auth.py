@@ -23,7 +23,7 @@ from dlt_sources.spapi.auth import (
 from dlt_sources.spapi.client import SpApiError
 from dlt_sources.spapi.credentials import Secret
 from spapi_sandbox.faults import EARLY_TOKEN_LIFETIME
-from tests.conftest import TEST_ARGUMENTS, Sandbox, launch_sandbox
+from tests.conftest import TEST_ARGUMENTS, Sandbox, running_sandbox
 from tests.dlt_source.test_client import account_config, make_client
 
 pytestmark = pytest.mark.integration
@@ -31,10 +31,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def fast() -> Iterator[Sandbox]:
-    running = launch_sandbox(TEST_ARGUMENTS, time_scale=100.0)
-    yield running
-    running.stop()
-    running.stderr_path.unlink(missing_ok=True)
+    with running_sandbox(TEST_ARGUMENTS, time_scale=100.0) as running:
+        yield running
 
 
 class FakeClock:

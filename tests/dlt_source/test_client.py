@@ -31,7 +31,7 @@ from dlt_sources.spapi.credentials import Secret, SecretRef
 from dlt_sources.spapi.settings import OPERATIONS, SETTLEMENT_REPORT
 from dlt_sources.spapi.throttle import Throttle
 from spapi_sandbox.marketplaces import MARKETPLACES
-from tests.conftest import TEST_ARGUMENTS, Sandbox, launch_sandbox
+from tests.conftest import TEST_ARGUMENTS, Sandbox, running_sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -69,10 +69,8 @@ def make_client(sandbox: Sandbox, index: int = 0, audit: Any = None, env: dict[s
 
 @pytest.fixture(scope="module")
 def fast() -> Iterator[Sandbox]:
-    running = launch_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE)
-    yield running
-    running.stop()
-    running.stderr_path.unlink(missing_ok=True)
+    with running_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE) as running:
+        yield running
 
 
 # --- calls --------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def loaded(tmp_path_factory):
         yield {"sandbox": sandbox, "lakehouse": lakehouse, "workdir": workdir, "first": first, "second": second,
                "before": before, "after": after, "truth": truth(sandbox.world)}
     finally:
-        sandbox.stop()
+        sandbox.close()
 
 
 def test_every_resource_loads_rows(loaded):
@@ -165,7 +165,7 @@ def test_fault_profiles_give_the_same_data(loaded, faults, tmp_path):
     try:
         result = run_ingest(sandbox, tmp_path / "lakehouse.duckdb")
     finally:
-        sandbox.stop()
+        sandbox.close()
     assert result.failures == []
     lakehouse = tmp_path / "lakehouse.duckdb"
     assert {t: checksum(lakehouse, t) for t in data_tables(lakehouse)} == loaded["before"]

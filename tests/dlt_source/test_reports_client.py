@@ -31,7 +31,7 @@ from spapi_sandbox.faults import FaultProfile
 from spapi_sandbox.http import Response
 from spapi_sandbox.report_documents import DocumentScope, gzip_report
 from spapi_sandbox.report_store import requested_report_seq
-from tests.conftest import TEST_ARGUMENTS, Sandbox, launch_sandbox
+from tests.conftest import TEST_ARGUMENTS, Sandbox, running_sandbox
 from tests.dlt_source.test_client import make_client
 
 pytestmark = pytest.mark.integration
@@ -44,10 +44,8 @@ JANUARY = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 31, tzinfo=UTC))
 
 @pytest.fixture(scope="module")
 def fast() -> Iterator[Sandbox]:
-    running = launch_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE)
-    yield running
-    running.stop()
-    running.stderr_path.unlink(missing_ok=True)
+    with running_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE) as running:
+        yield running
 
 
 def expected_document(sandbox: Sandbox, client: SpApiClient, report_type: str, markets: tuple[str, ...],

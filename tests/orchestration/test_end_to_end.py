@@ -107,8 +107,7 @@ def dagster_run(tmp_path_factory: pytest.TempPathFactory, dagster_home: Path) ->
                          (backfill_day, last_day.isoformat()), counts, rerun, counts_after_rerun, sensor_results)
     finally:
         patch.undo()
-        sandbox.stop()
-        sandbox.stderr_path.unlink(missing_ok=True)
+        sandbox.close()
 
 
 def _settlement_sensor_ticks(defs: dg.Definitions, instance: dg.DagsterInstance, facts: dict):

@@ -29,7 +29,7 @@ from spapi_sandbox.report_documents import (
 )
 from spapi_sandbox.report_store import requested_report_seq
 from spapi_sandbox.settlement_file import render_settlement
-from tests.conftest import TEST_ARGUMENTS, Sandbox, launch_sandbox
+from tests.conftest import TEST_ARGUMENTS, Sandbox, running_sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -42,16 +42,14 @@ LONG_AGO = "2020-01-01T00:00:00Z"
 
 @pytest.fixture(scope="module")
 def fast_sandbox() -> Iterator[Sandbox]:
-    running = launch_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE)
-    yield running
-    running.stop()
+    with running_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def faulty_sandbox() -> Iterator[Sandbox]:
-    running = launch_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE, faults="reports")
-    yield running
-    running.stop()
+    with running_sandbox(TEST_ARGUMENTS, time_scale=TIME_SCALE, faults="reports") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
