@@ -163,13 +163,9 @@ select
     cast(units_refunded as bigint) as units_refunded,
     is_allocated,
     report_created_at
-from sku_lines
-union all
-select
-    seller_id, marketplace_id, currency, sku, posted_date, category,
-    cast(amount as decimal(18, 2)) as amount,
-    cast(units_sold as bigint) as units_sold,
-    cast(units_refunded as bigint) as units_refunded,
-    is_allocated,
-    report_created_at
-from account_amounts
+from (
+    -- both CTEs list the same columns in the same order
+    select * from sku_lines
+    union all
+    select * from account_amounts
+) as sku_and_account_amounts
