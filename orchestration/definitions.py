@@ -13,8 +13,9 @@ from orchestration.resources import LakehouseResource, SpApiResource
 
 RESOURCES = {
     "lakehouse": LakehouseResource(),
-    "spapi": SpApiResource(pii_hmac_key=dg.EnvVar("SPAPI_PII_HMAC_KEY"), pii_keys=dg.EnvVar("SPAPI_PII_KEYS"),
-                           pii_active_key_id=dg.EnvVar("SPAPI_PII_ACTIVE_KEY_ID")),
+    # The PII keys are read from the environment when a step protects PII (SpApiResource.protector), not
+    # required at start-up: steps that only name accounts (dbt, reports) run without them.
+    "spapi": SpApiResource(),
 }
 
 defs = dg.Definitions.merge(ingest.defs, transform.defs, checks.defs, reports.defs, schedules.defs,

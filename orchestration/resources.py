@@ -3,7 +3,8 @@
 Configured, not hard-coded: each field has a default that follows the product's own environment
 variables (SPAPI_LAKEHOUSE, SPAPI_ACCOUNTS), and can be set per run in the launchpad. Secrets never pass
 through Dagster config: account secrets stay references in the accounts file, and the PII keys are read
-from the environment (dagster.EnvVar in definitions.py), so the UI shows their names, never their values.
+from the environment (SPAPI_PII_*) by the steps that protect PII, and by no other: a step that only names
+accounts (the dbt build's window, the reports) needs no key.
 """
 
 from __future__ import annotations

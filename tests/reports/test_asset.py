@@ -11,7 +11,7 @@ import pytest
 from dlt_sources.spapi import demo
 from orchestration.defs.reports.assets import MARTS, REPORT_KEY, ReportsResource, settlement_reconciliation
 from orchestration.reports.generate import file_stem, reports_dir
-from orchestration.resources import LakehouseResource
+from orchestration.resources import LakehouseResource, SpApiResource
 from tests.reports.conftest import Published, account_names
 
 
@@ -37,7 +37,7 @@ def test_the_report_asset_is_wired_downstream_of_the_marts(defs: dg.Definitions)
 def materialise(published: Published, folder: Path, accounts_file: Path) -> dg.ExecuteInProcessResult:
     return dg.materialize([settlement_reconciliation], resources={
         "lakehouse": LakehouseResource(path=str(published.lakehouse.path)),
-        "reports": ReportsResource(folder=str(folder), accounts_file=str(accounts_file))})
+        "reports": ReportsResource(folder=str(folder)), "spapi": SpApiResource(accounts_file=str(accounts_file))})
 
 
 def test_the_asset_materialises_and_lists_its_files(published: Published, tmp_path: Path) -> None:
@@ -80,3 +80,19 @@ def test_the_reports_folder_is_configured_then_the_environment_then_beside_the_l
     assert reports_dir(str(tmp_path / "configured"), lakehouse) == tmp_path / "configured"
     assert file_stem("Kestrel Trading/1") == "Kestrel-Trading-1"
     assert file_stem("../..") == "account"
+
+
+def test_the_asset_runs_with_the_products_resources_and_no_pii_keys(
+        published: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code location's own `spapi` resource: naming accounts needs the accounts file, not the PII keys."""
+    from orchestration.definitions import RESOURCES
+
+    for name in ("SPAPI_PII_HMAC_KEY", "SPAPI_PII_KEYS", "SPAPI_PII_ACTIVE_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    accounts = demo.write_config(tmp_path / "accounts.toml", "http://127.0.0.1:1", published.lakehouse.truth)
+    monkeypatch.setenv("SPAPI_ACCOUNTS", str(accounts))
+    result = dg.materialize([settlement_reconciliation], resources={
+        **RESOURCES, "lakehouse": LakehouseResource(path=str(published.lakehouse.path)),
+        "reports": ReportsResource(folder=str(tmp_path / "reports"))})
+    assert result.success
+    assert {p.name for p in (tmp_path / "reports").iterdir()} == set(account_names(published.lakehouse).values())

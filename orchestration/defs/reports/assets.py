@@ -20,32 +20,27 @@ MARTS = [dg.AssetKey(key) for key in (["finance", "settlements"], ["finance", "s
 
 
 class ReportsResource(dg.ConfigurableResource):
-    """Where reports land (`folder`, else SPAPI_REPORTS_DIR, else reports/ beside the lakehouse file) and the
-    accounts file that names them (`accounts_file`, else SPAPI_ACCOUNTS, else accounts.toml, as for `spapi`).
-
-    Not the `spapi` resource itself: that one needs the PII keys, which a report never touches.
-    """
+    """Where reports land: `folder`, else SPAPI_REPORTS_DIR, else reports/ beside the lakehouse file."""
 
     folder: str | None = None
-    accounts_file: str | None = None
 
-    def account_names(self, log: dg.DagsterLogManager | None = None) -> dict[str, str]:
-        """seller id -> account name; empty (reports are named by seller id) without an accounts file."""
-        try:
-            return {a.seller_id: a.name for a in SpApiResource(accounts_file=self.accounts_file).accounts().accounts}
-        except ConfigError as exc:
-            if log:
-                log.warning(f"reports named by seller id: {exc}")
-            return {}
+
+def account_names(spapi: SpApiResource, log: dg.DagsterLogManager) -> dict[str, str]:
+    """seller id -> account name from the accounts file; empty (reports named by seller id) without one."""
+    try:
+        return {a.seller_id: a.name for a in spapi.accounts().accounts}
+    except ConfigError as exc:
+        log.warning(f"reports named by seller id: {exc}")
+        return {}
 
 
 @dg.asset(key=REPORT_KEY, group_name="reports", deps=MARTS, pool=LAKEHOUSE_POOL, kinds={"excel", "html"},
           description="Per seller account: the settlement reconciliation workbook (.xlsx) and offline HTML page.")
 def settlement_reconciliation(context: dg.AssetExecutionContext, lakehouse: LakehouseResource,
-                              reports: ReportsResource) -> dg.MaterializeResult:
+                              reports: ReportsResource, spapi: SpApiResource) -> dg.MaterializeResult:
     path = lakehouse.resolved()
     folder = reports_dir(reports.folder, path)
-    published = publish_reports(path, folder, reports.account_names(context.log))
+    published = publish_reports(path, folder, account_names(spapi, context.log))
     metadata: dict[str, dg.RawMetadataValue] = {"folder": dg.MetadataValue.path(str(folder)),
                                                 "accounts": len(published)}
     for report in published:
