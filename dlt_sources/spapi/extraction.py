@@ -88,6 +88,7 @@ class Extraction:
     failures: list[AccountFailure] = field(default_factory=list)
     progress: Progress | None = None
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # per resource, first to last item
+    _default_end: datetime | None = None
     _clients: dict[str, SpApiClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,8 +97,15 @@ class Extraction:
             self.progress = Progress(self.stats)
 
     def window_end(self) -> datetime:
-        """An explicit --end, else a few minutes ago: Amazon wants time bounds at least 2 minutes old."""
-        return self.end or (datetime.now(UTC) - SETTLE_MARGIN).replace(microsecond=0)
+        """An explicit --end, else a few minutes before the run first asked: Amazon wants time bounds at least
+        2 minutes old. One end for the whole run, so every resource, its cursor and the window replacement
+        after the load (window_replace.py) agree on it."""
+        if self.end is None:
+            with self._lock:
+                if self._default_end is None:
+                    self._default_end = (datetime.now(UTC) - SETTLE_MARGIN).replace(microsecond=0)
+            return self._default_end
+        return self.end
 
     def window_start(self, cursor: str | None, lookback: timedelta = timedelta(0)) -> datetime:
         """An explicit --start wins; else the account's cursor minus a lookback; else the history depth."""

@@ -106,14 +106,15 @@ def _replace_windows(path: Path, ctx: Extraction, load_ids: Sequence[str], resou
     accounts = {a.name: a.seller_id for a in ctx.accounts.accounts}
     failed = {(f.resource, f.account) for f in ctx.failures}
     by_seller = {seller_id: name for name, seller_id in accounts.items()}
+    start, end = ctx.start, ctx.window_end()
     with duckdb.connect(str(path)) as con:
         for resource in resources:
             sellers = [seller_id for name, seller_id in accounts.items() if (resource, name) not in failed]
-            for done in replace_window(con, DATASET, load_ids, [resource], sellers, ctx.start, ctx.window_end()):
+            for done in replace_window(con, DATASET, load_ids, [resource], sellers, start, end):
                 ctx.audit(AuditEvent(kind=AuditKind.WINDOW_REPLACE, account=by_seller[done.seller_id],
                                      seller_id=done.seller_id, operation=done.table, outcome="deleted",
-                                     detail=f"{done.rows} rows of [{ctx.start.isoformat()}, "
-                                            f"{ctx.window_end().isoformat()}) not returned any more"))
+                                     detail=f"{done.rows} rows of [{start.isoformat()}, {end.isoformat()}) "
+                                            "not returned any more"))
 
 
 def _load_facts(pipe: dlt.Pipeline, ctx: Extraction) -> None:

@@ -9,6 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dlt_sources.spapi import extraction
+from dlt_sources.spapi.config import AccountsConfig
+from dlt_sources.spapi.extraction import Extraction
 from dlt_sources.spapi.lakehouse import DATASET
 from spapi_sandbox.generate import epoch_of
 from tests.dlt_source.ingest_helpers import checksum, query, run_ingest
@@ -84,3 +87,15 @@ def test_a_rerun_of_a_window_deletes_what_the_api_no_longer_returns(start_sandbo
     assert all(detail.startswith("1 rows of [") for _, detail in audit)
     assert query(lakehouse, f"select distinct seller_id from {DATASET}.api_audit_log where kind = 'window_replace' "
                  "and operation = 'financial_transactions'") == [(seller_id,)]
+
+
+def test_a_run_without_an_explicit_end_has_one_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every resource, cursor and the replacement after the load read the same end, however long the run."""
+    ctx = Extraction(accounts=AccountsConfig(accounts=()), protector=None)  # type: ignore[arg-type]
+    first = ctx.window_end()
+    assert first <= datetime.now(UTC) - timedelta(minutes=2)
+    later = datetime.now(UTC) + timedelta(hours=3)
+    monkeypatch.setattr(extraction, "datetime", type("Clock", (), {"now": staticmethod(lambda tz=None: later)}))
+    assert ctx.window_end() == first
+    assert Extraction(accounts=AccountsConfig(accounts=()), protector=None,  # type: ignore[arg-type]
+                      end=first - timedelta(days=1)).window_end() == first - timedelta(days=1)
