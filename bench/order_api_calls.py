@@ -25,14 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.update(DO_NOT_TRACK="1", RUNTIME__DLTHUB_TELEMETRY="false")
 
-from dlt_sources.spapi import demo  # noqa: E402
-from dlt_sources.spapi.client import CallStats, SpApiClient  # noqa: E402
+from dlt_sources.spapi.call_stats import CallStats  # noqa: E402
+from dlt_sources.spapi.client import SpApiClient  # noqa: E402
 from dlt_sources.spapi.config import parse_accounts  # noqa: E402
 from dlt_sources.spapi.extraction import Extraction, Progress  # noqa: E402
-from dlt_sources.spapi.lakehouse import ingest  # noqa: E402
 from dlt_sources.spapi.pii import Protector  # noqa: E402
 from dlt_sources.spapi.settings import OPERATIONS, Operation  # noqa: E402
 from dlt_sources.spapi.throttle import Throttle  # noqa: E402
+from spapi_elt import demo  # noqa: E402
+from spapi_elt.ingest import ingest  # noqa: E402
+from spapi_sandbox.world import DataArguments  # noqa: E402
 
 V0_OPERATIONS = {
     **OPERATIONS,
@@ -63,7 +65,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--time-scale", type=float, default=1000.0)
     args = parser.parse_args()
-    data = demo.DemoData(seed=3, sellers=1, start="2026-01-01", days=args.days, orders_per_day=args.orders_per_day)
+    data = DataArguments(seed=3, sellers=1, start="2026-01-01", days=args.days, orders_per_day=args.orders_per_day)
     with demo.sandbox(data, time_scale=args.time_scale) as running, TemporaryDirectory() as tmp:
         os.environ.update(demo.demo_environment(running.truth))
         accounts = parse_accounts(tomllib.loads(demo.accounts_toml(running.base_url, running.truth)))

@@ -2,7 +2,7 @@
 the same run on the same rows.
 
 Modes (each in a fresh child process, so peak RSS is per mode; repeated, medians printed):
-  product        orchestration.reports.workbook.write_workbook: typed cells, a currency format per amount,
+  product        spapi_elt.reports.workbook.write_workbook: typed cells, a currency format per amount,
                  frozen header, filter, column widths
   floor-openpyxl openpyxl's write-only mode appending the same values as plain cells (no formats): the
                  least any .xlsx written with this library costs
@@ -33,9 +33,9 @@ import csv, io, json, resource, sys, time
 from datetime import date, timedelta
 from decimal import Decimal
 sys.path.insert(0, sys.argv[4])
-from orchestration.reports.columns import LINES
-from orchestration.reports.marts import ReportData
-from orchestration.reports.workbook import write_workbook
+from spapi_elt.reports.columns import LINES
+from spapi_elt.reports.marts import ReportData
+from spapi_elt.reports.workbook import write_workbook
 
 mode, count, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 first = date(2026, 1, 1)

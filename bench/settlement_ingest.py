@@ -73,7 +73,7 @@ else:
     import dlt
     import pandas  # noqa: F401  (dlt imports it on the first arrow item: an import, kept out of the timing)
     from dlt_sources.spapi.flatfiles import parse_settlement
-    from dlt_sources.spapi.lakehouse import pipeline as lakehouse_pipeline
+    from spapi_elt.lakehouse import pipeline as lakehouse_pipeline
     from dlt_sources.spapi.settlements import document_items
     # Warm-up outside the timing, like the imports: dlt resolves its configuration and plugins (and imports
     # the duckdb destination) once per process on the first pipeline.

@@ -21,13 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.update(DO_NOT_TRACK="1", RUNTIME__DLTHUB_TELEMETRY="false")
 
-from dlt_sources.spapi import demo  # noqa: E402
 from dlt_sources.spapi.client import SpApiClient  # noqa: E402
 from dlt_sources.spapi.config import parse_accounts  # noqa: E402
 from dlt_sources.spapi.extraction import Extraction, Progress  # noqa: E402
-from dlt_sources.spapi.lakehouse import ingest  # noqa: E402
 from dlt_sources.spapi.pii import Protector  # noqa: E402
 from dlt_sources.spapi.throttle import Throttle  # noqa: E402
+from spapi_elt import demo  # noqa: E402
+from spapi_elt.ingest import ingest  # noqa: E402
+from spapi_sandbox.world import DataArguments  # noqa: E402
 
 
 class NoPacing(Throttle):
@@ -38,7 +39,7 @@ class NoPacing(Throttle):
         return 0.0
 
 
-def run(data: demo.DemoData, time_scale: float, paced: bool, buyer_days: int) -> tuple[int, int, float]:
+def run(data: DataArguments, time_scale: float, paced: bool, buyer_days: int) -> tuple[int, int, float]:
     """(calls, throttled, seconds) of a full ingest of the data window against a fresh sandbox."""
     with demo.sandbox(data, time_scale=time_scale) as running, TemporaryDirectory() as tmp:
         os.environ.update(demo.demo_environment(running.truth))
@@ -65,7 +66,7 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=10.0)
     parser.add_argument("--buyer-days", type=int, default=2, help="as a daily run would (searchOrders is slow)")
     args = parser.parse_args()
-    data = demo.DemoData(seed=9, sellers=args.sellers, days=args.days, orders_per_day=args.orders_per_day)
+    data = DataArguments(seed=9, sellers=args.sellers, days=args.days, orders_per_day=args.orders_per_day)
     print(f"full ingest: {args.sellers} sellers x {args.days} days x {args.orders_per_day} orders/day; "
           f"sandbox clock x{args.time_scale:g} (Amazon's limits, scaled)")
     for label, paced in (("product (paced)", True), ("no pacing (baseline)", False)):

@@ -8,7 +8,7 @@ pool, limited to 1 by the instance configuration in orchestration/dagster.yaml) 
 
 import dagster as dg
 
-from orchestration.defs import checks, ingest, reports, schedules, transform
+from orchestration.defs import automation, checks, ingest, reports, transform
 from orchestration.resources import LakehouseResource, SpApiResource
 
 RESOURCES = {
@@ -18,5 +18,5 @@ RESOURCES = {
     "spapi": SpApiResource(),
 }
 
-defs = dg.Definitions.merge(ingest.defs, transform.defs, checks.defs, reports.defs, schedules.defs,
+defs = dg.Definitions.merge(ingest.defs, transform.defs, checks.defs, reports.defs, automation.defs,
                             dg.Definitions(resources=RESOURCES))

@@ -1,6 +1,6 @@
 """The main job through Dagster on the local sandbox: `python -m orchestration.demo`.
 
-Starts the sandbox (dlt_sources.spapi.demo), writes its accounts configuration, lets the accounts sensor add
+Starts the sandbox (spapi_elt.demo), writes its accounts configuration, lets the accounts sensor add
 the seller-account partitions, materialises every asset and check for every account over the sandbox's
 whole window in one run (a single-run backfill), prints the finance summary, and how to open the UI on the
 same Dagster instance and lakehouse.
@@ -43,10 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import dagster as dg
 
-    from dlt_sources.spapi import demo
-    from dlt_sources.spapi.transform import finance_summary
+    from spapi_elt import demo
+    from spapi_elt.reports.summary import finance_summary
+    from spapi_sandbox.world import DataArguments
 
-    data = demo.DemoData(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
+    data = DataArguments(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
     if demo.clear_previous_run(lakehouse):
         print(f"Removed the previous demo lakehouse {lakehouse}: the demo starts fresh.")
     print(f"Starting the SP-API sandbox: {data} ...", flush=True)

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from dlt_sources.spapi.cli import secret_resolver
 from dlt_sources.spapi.client import SpApiClient
-from dlt_sources.spapi.config import AccountsConfig, load_accounts
+from dlt_sources.spapi.config import AccountsConfig, load_accounts, secret_resolver
 from dlt_sources.spapi.extraction import Extraction, Progress
-from dlt_sources.spapi.lakehouse import lakehouse_path
 from dlt_sources.spapi.pii import Protector
+from spapi_elt.lakehouse import lakehouse_path
 
 # Every step that opens the DuckDB file (ingest, dbt, purge, checks that query it) takes a slot of this
 # pool; the instance (orchestration/dagster.yaml) limits it to 1, so only one process holds the file.

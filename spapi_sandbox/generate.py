@@ -5,6 +5,10 @@ first N days of a world are the same whatever --days says: a sandbox restarted w
 looks like the same seller a few days later (orders ship, settlements close, deferred money is
 released), which is what incremental loads need to be tested against. Only facts that depend
 on "now" (statuses, what exists yet, what the truth can already call a discrepancy) change.
+
+Why one module of ~470 lines: `_SellerBuilder` is one seller's day-by-day story (orders, shipments,
+settlements, deferred money, reimbursements, the planted discrepancies), drawn from one random stream per
+day; split across modules, the order of draws that makes worlds prefix-stable would be hard to see.
 """
 
 from __future__ import annotations

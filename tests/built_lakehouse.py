@@ -1,5 +1,5 @@
 """The session's built lakehouse: one sandbox, one full ingest, one `dbt build`, shared by every test that
-reads marts (tests/dbt, tests/reports). Registered once for the whole suite by tests/conftest.py
+reads marts (tests/dbt, tests/spapi_elt/reports). Registered once for the whole suite by tests/conftest.py
 (`pytest_plugins`), so the expensive build runs once per session whichever folders run.
 """
 
@@ -14,11 +14,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from dlt_sources.spapi.transform import build
+from spapi_elt.dbt_runner import build
 from spapi_sandbox.truth import truth
 from spapi_sandbox.world import DataArguments
 from tests.conftest import launch_sandbox
-from tests.dlt_source.ingest_helpers import run_ingest
+from tests.spapi_elt.ingest_helpers import run_ingest
 
 # Small data that still plants every kind of discrepancy the truth knows.
 ORACLE_ARGUMENTS = DataArguments(seed=21, sellers=2, start="2026-01-01", days=120, orders_per_day=8)

@@ -13,46 +13,34 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from spapi_sandbox import launcher
+from spapi_sandbox.launcher import RunningSandbox
 from spapi_sandbox.world import Account, DataArguments, World
 
-# The built lakehouse (sandbox -> ingest -> dbt build) is shared by tests/dbt and tests/reports: one fixture
+# The built lakehouse (sandbox -> ingest -> dbt build) is shared by tests/dbt and tests/spapi_elt/reports: one fixture
 # for the whole suite, so it is built once per session.
-pytest_plugins = ("tests.built_lakehouse",)
+pytest_plugins = ("tests.built_lakehouse", "tests.published_reports")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = (ROOT / ".." / "shared" / "spapi-models").resolve()
 
 # Small data keeps the suite fast; tests that need more start their own sandbox.
 TEST_ARGUMENTS = DataArguments(seed=7, sellers=2, start="2026-01-01", days=60, orders_per_day=10)
-STARTUP_TIMEOUT = 120.0
 
 
-@dataclass
-class Sandbox:
-    """A running `spapi-sandbox serve` subprocess and what a test needs to talk to it."""
+class Sandbox(RunningSandbox):
+    """A running sandbox (spapi_sandbox.launcher) and what a test needs to talk to it."""
 
-    base_url: str
-    arguments: DataArguments
-    time_scale: float
-    faults: str
-    process: subprocess.Popen
-    stderr_path: Path
-    _world: World | None = field(default=None, repr=False)
+    _world: World | None = None
 
     @property
     def world(self) -> World:
@@ -81,25 +69,6 @@ class Sandbox:
         response.raise_for_status()
         return response.json()["access_token"]
 
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM and wait; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-    def close(self) -> None:
-        """Stop the server and remove its log (a test that reads the log calls stop() first)."""
-        self.stop()
-        self.stderr_path.unlink(missing_ok=True)
-
 
 @contextmanager
 def running_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float = 1.0,
@@ -112,37 +81,10 @@ def running_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float
         running.close()
 
 
-def serve_command(arguments: DataArguments, time_scale: float = 1.0, faults: str = "none",
-                  extra: tuple[str, ...] = ()) -> list[str]:
-    return [sys.executable, "-m", "spapi_sandbox", "serve", "--host", "127.0.0.1", "--port", "0",
-            "--seed", str(arguments.seed), "--sellers", str(arguments.sellers), "--start", arguments.start,
-            "--days", str(arguments.days), "--orders-per-day", str(arguments.orders_per_day),
-            "--time-scale", str(time_scale), "--faults", faults, *extra]
-
-
 def launch_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float = 1.0, faults: str = "none",
                    extra: tuple[str, ...] = ()) -> Sandbox:
-    """Start `spapi-sandbox serve` and wait for the one line with its base URL."""
-    handle, name = tempfile.mkstemp(prefix="spapi-sandbox-", suffix=".log")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with os.fdopen(handle, "wb") as stderr_file:
-        process = subprocess.Popen(serve_command(arguments, time_scale, faults, extra), cwd=ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=stderr_file, stdin=subprocess.DEVNULL)
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline, line = time.monotonic() + STARTUP_TIMEOUT, b""
-    while time.monotonic() < deadline and process.poll() is None:
-        if selector.select(timeout=0.2):
-            line = process.stdout.readline()
-            break
-    selector.close()
-    stderr_path = Path(name)
-    if not line.startswith(b"http://"):
-        process.kill()
-        process.wait()
-        raise RuntimeError(f"sandbox did not start (stdout {line!r}):\n{stderr_path.read_text()}")
-    return Sandbox(line.decode().strip(), arguments, time_scale, faults, process, stderr_path)
+    """Start `spapi-sandbox serve` through the product's one launcher; the caller closes it."""
+    return launcher.launch(arguments, time_scale, faults, extra, kind=Sandbox)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,14 @@
     ctx = Extraction(accounts=load_accounts("accounts.toml"), protector=Protector.from_env())
     pipeline.run(spapi_source(ctx))
 
-Resources (and the tables they write; see tables.py for keys): marketplace_participations;
-settlements (settlement_reports, settlement_report_documents, settlement_lines);
+Resources (RESOURCES) and the tables they write (RESOURCE_TABLES; keys in tables.py):
+marketplace_participations; settlements (settlement_reports, settlement_report_documents, settlement_lines);
 financial_event_groups; financial_transactions; orders (orders, order_items); order_buyers;
 listings (listings, catalog_items); inventory; fba_reimbursements; fee_estimates; inventory_ledger.
 Every row carries seller_id and, where it has one, marketplace_id.
+
+This package is the source and nothing else: the pipeline that loads it, dbt, the reports and the CLI are
+the application's (spapi_elt/), Dagster's wiring is orchestration/'s.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from typing import Any
 
 import dlt
 
-from dlt_sources.spapi.catalog import listings
 from dlt_sources.spapi.extraction import Extraction
+from dlt_sources.spapi.fba_reports import fba_reimbursements, fee_estimates, inventory_ledger
 from dlt_sources.spapi.finances import financial_event_groups, financial_transactions
-from dlt_sources.spapi.inventory import fba_reimbursements, fee_estimates, inventory, inventory_ledger
+from dlt_sources.spapi.inventory import inventory
+from dlt_sources.spapi.listings import listings
+from dlt_sources.spapi.marketplace_participations import marketplace_participations
 from dlt_sources.spapi.orders import order_buyers, orders
-from dlt_sources.spapi.sellers import marketplace_participations
 from dlt_sources.spapi.settlements import settlements
 
 RESOURCES: dict[str, Callable[[Extraction], Any]] = {
@@ -37,6 +41,14 @@ RESOURCES: dict[str, Callable[[Extraction], Any]] = {
     "fba_reimbursements": fba_reimbursements,
     "fee_estimates": fee_estimates,
     "inventory_ledger": inventory_ledger,
+}
+
+# The tables each resource writes (keys and dispositions: tables.py); most write their namesake alone.
+RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    name: {"settlements": ("settlement_reports", "settlement_report_documents", "settlement_lines"),
+           "orders": ("orders", "order_items"),
+           "listings": ("listings", "catalog_items")}.get(name, (name,))
+    for name in RESOURCES
 }
 
 

@@ -10,11 +10,15 @@ what every call needs:
 - retries with exponential backoff and full jitter on 429, 500/502/503/504, timeouts and dropped
   connections, up to `RetryPolicy.max_attempts`; then an `SpApiError` naming the operation, the
   account (never a secret), the status and Amazon's error code and message. Other 4xx fail at once;
-- paging (each API spells its token differently: see PAGING) and date windows where an API caps them;
+- paging (each API spells its token differently: see settings.OPERATIONS) and date windows where an API caps them;
 - an audit event per HTTP attempt, token grant and document download, and counters per operation
   (calls, retries, 429s, errors, latency) for progress output.
 
 httpx, one sync client per SpApiClient: HTTP/1.1 keep-alive, TLS verification always on.
+
+Why one module of ~500 lines: it is one class whose methods are the single path every request takes
+(token, bucket, send, audit, retry, page, download); split, that path would be read across files. The
+values on the wire (wire.py) and the call counters (call_stats.py) live on their own.
 """
 
 from __future__ import annotations
@@ -23,12 +27,9 @@ import contextlib
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -47,10 +48,12 @@ from dlt_sources.spapi.auth import (
     resolve_from_environment,
     restricted_key,
 )
+from dlt_sources.spapi.call_stats import CallStats
 from dlt_sources.spapi.config import AccountConfig
 from dlt_sources.spapi.credentials import Secret
-from dlt_sources.spapi.settings import OPERATIONS, Operation
+from dlt_sources.spapi.settings import OPERATIONS, Operation, Paging
 from dlt_sources.spapi.throttle import Throttle
+from dlt_sources.spapi.wire import dig, encode_params
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +62,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (httpx.TimeoutException, httpx.NetworkError,
                                                  httpx.RemoteProtocolError)
 USER_AGENT = "spapi-lakehouse/0.1 (Language=Python)"
-
-# Windows Amazon caps: a longer window answers empty (listTransactions, listFinancialEventGroups:
-# "If PostedAfter and PostedBefore are more than 180 days apart, the response is empty").
-MAX_WINDOW_DAYS: dict[str, int] = {"listTransactions": 180, "listFinancialEventGroups": 180}
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -131,146 +130,6 @@ class Timeouts:
 
     def httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-
-# --- statistics ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class OperationStats:
-    calls: int = 0  # HTTP attempts sent (first tries and retries)
-    retries: int = 0  # attempts after the first of a call
-    throttled: int = 0  # 429 answers
-    errors: int = 0  # calls that failed for good
-    latency_ms: float = 0.0  # sum over attempts
-    waited_s: float = 0.0  # time spent waiting for a token of our own bucket
-
-    def add(self, other: OperationStats) -> None:
-        for name in ("calls", "retries", "throttled", "errors", "latency_ms", "waited_s"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    @property
-    def throttle_share(self) -> float:
-        return self.throttled / self.calls if self.calls else 0.0
-
-
-# The resource a thread extracts for (set by Extraction.per_account), so calls are counted per resource too:
-# several resources share operations (every report-based one calls createReport, getReport, ...).
-CURRENT_RESOURCE: ContextVar[str] = ContextVar("spapi_resource", default="")
-
-
-class CallStats:
-    """Counters per (account name, operation) and per resource; thread-safe. Share one between clients for
-    run totals."""
-
-    def __init__(self) -> None:
-        self._stats: dict[tuple[str, str], OperationStats] = {}
-        self._resources: dict[str, OperationStats] = {}
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        total = self.totals()
-        return f"CallStats(calls={total.calls}, retries={total.retries}, throttled={total.throttled})"
-
-    def record(self, account: str, operation: str, **increments: float) -> None:
-        with self._lock:
-            for stats in (self._stats.setdefault((account, operation), OperationStats()),
-                          self._resources.setdefault(CURRENT_RESOURCE.get(), OperationStats())):
-                for name, value in increments.items():
-                    setattr(stats, name, getattr(stats, name) + value)
-
-    def by_resource(self) -> dict[str, OperationStats]:
-        """Totals per resource ("" for calls made outside any resource's extraction)."""
-        with self._lock:
-            return {key: replace(value) for key, value in self._resources.items()}
-
-    def snapshot(self) -> dict[tuple[str, str], OperationStats]:
-        with self._lock:
-            return {key: replace(value) for key, value in self._stats.items()}
-
-    def totals(self, account: str | None = None) -> OperationStats:
-        total = OperationStats()
-        for (name, _), stats in self.snapshot().items():
-            if account is None or name == account:
-                total.add(stats)
-        return total
-
-
-# --- paging -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Paging:
-    """Where an operation's page token lives in the answer and how the next request sends it."""
-
-    token_path: tuple[str, ...]  # path of the token in the response body
-    token_param: str  # query parameter that carries it on the next request
-    items_path: tuple[str, ...]  # path of the list of items
-    token_alone: bool = False  # send the token as the ONLY parameter (getReports)
-
-
-# Read from each model: Finances v0/2024-06-19 and FBA inventory repeat the arguments with the token;
-# Orders 2026-01-01 sends `pagination.nextToken` back as `paginationToken` with the same arguments;
-# Catalog Items sends `pagination.nextToken` as `pageToken`; getReports wants `nextToken` alone.
-PAGING: dict[str, Paging] = {
-    "listTransactions": Paging(("payload", "nextToken"), "nextToken", ("payload", "transactions")),
-    "listFinancialEventGroups": Paging(("payload", "NextToken"), "NextToken",
-                                       ("payload", "FinancialEventGroupList")),
-    "searchOrders": Paging(("pagination", "nextToken"), "paginationToken", ("orders",)),
-    "getReports": Paging(("nextToken",), "nextToken", ("reports",), token_alone=True),
-    "getInventorySummaries": Paging(("pagination", "nextToken"), "nextToken",
-                                    ("payload", "inventorySummaries")),
-    "searchCatalogItems": Paging(("pagination", "nextToken"), "pageToken", ("items",)),
-}
-
-
-def dig(body: Any, path: Sequence[str]) -> Any:
-    """body[path[0]][path[1]]...; None where a level is missing."""
-    for key in path:
-        if not isinstance(body, Mapping):
-            return None
-        body = body.get(key)
-    return body
-
-
-# --- values on the wire -------------------------------------------------------------------------------------
-
-
-def iso_z(moment: datetime | date) -> str:
-    """ISO-8601 in UTC with whole seconds and a Z (`2026-01-01T00:00:00Z`); naive means UTC."""
-    if not isinstance(moment, datetime):
-        moment = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def query_value(value: Any) -> str:
-    """Amazon's spelling of a query value: lists comma-separated, booleans lower-case, times ISO Z."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return iso_z(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(query_value(v) for v in value)
-    return str(value)
-
-
-def encode_params(params: Mapping[str, Any] | None) -> dict[str, str]:
-    return {name: query_value(value) for name, value in (params or {}).items() if value is not None}
-
-
-def date_windows(start: datetime, end: datetime, max_days: float) -> list[tuple[datetime, datetime]]:
-    """[start, end) cut into consecutive windows of at most `max_days` days (the last may be shorter)."""
-    if max_days <= 0:
-        raise ValueError("max_days must be positive")
-    step = timedelta(days=max_days)
-    windows, cursor = [], start
-    while cursor < end:
-        upper = min(cursor + step, end)
-        windows.append((cursor, upper))
-        cursor = upper
-    return windows
 
 
 # --- logging: keep URLs out of httpx's own log lines -----------------------------------------------------
@@ -521,7 +380,9 @@ class SpApiClient:
               path_params: Mapping[str, Any] | None = None, paging: Paging | None = None,
               data_elements: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
         """Every page of a listing operation, following its token until the last page."""
-        spec = paging or PAGING[operation]
+        spec = paging or self.operations[operation].paging
+        if spec is None:
+            raise ValueError(f"{operation} does not page (settings.OPERATIONS): pass `paging`")
         first = dict(params or {})
         body = self.call(operation, path_params, first, data_elements=data_elements)
         yield body
@@ -543,8 +404,10 @@ class SpApiClient:
                  token_param: str | None = None, token_alone: bool | None = None,
                  path_params: Mapping[str, Any] | None = None,
                  data_elements: Sequence[str] | None = None) -> Iterator[Any]:
-        """Every item over all pages. Defaults come from PAGING; any part can be overridden."""
-        spec = _paging_spec(operation, token_path, items_path, token_param, token_alone)
+        """Every item over all pages. Defaults come from the operation's `paging`; any part can be overridden."""
+        known = self.operations.get(operation)
+        spec = _paging_spec(operation, known.paging if known else None, token_path, items_path, token_param,
+                            token_alone)
         for body in self.pages(operation, params, path_params=path_params, paging=spec,
                                data_elements=data_elements):
             yield from dig(body, spec.items_path) or ()
@@ -599,10 +462,9 @@ class SpApiClient:
             return b"".join(response.iter_raw())
 
 
-def _paging_spec(operation: str, token_path: Sequence[str] | None, items_path: Sequence[str] | None,
-                 token_param: str | None, token_alone: bool | None) -> Paging:
-    """PAGING's entry for the operation with the given parts overridden."""
-    base = PAGING.get(operation)
+def _paging_spec(operation: str, base: Paging | None, token_path: Sequence[str] | None,
+                 items_path: Sequence[str] | None, token_param: str | None, token_alone: bool | None) -> Paging:
+    """The operation's paging (settings.OPERATIONS) with the given parts overridden."""
     if base is None:
         if token_path is None or items_path is None or token_param is None:
             raise ValueError(f"{operation} has no paging defaults: pass token_path, items_path, token_param")

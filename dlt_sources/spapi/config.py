@@ -22,12 +22,13 @@ Secrets are references, never values: a pasted token is refused with an error th
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlt_sources.spapi.credentials import CredentialsError, SecretRef
+from dlt_sources.spapi.credentials import CredentialsError, CredentialsFile, Secret, SecretRef, credentials_path
+from dlt_sources.spapi.keys import load_credentials_key
 from dlt_sources.spapi.settings import LWA_TOKEN_URL, REGION_ENDPOINTS
 
 DEFAULT_PARALLEL_ACCOUNTS = 4
@@ -135,3 +136,18 @@ def _account(entry: dict[str, Any], settings: dict[str, Any], where: str) -> Acc
             "/"),
         lwa_token_url=str(entry.get("lwa_token_url") or settings.get("lwa_token_url") or LWA_TOKEN_URL),
     )
+
+
+def credentials_store(refs: Iterable[SecretRef]) -> CredentialsFile | None:
+    """The encrypted credentials file, opened only when some reference lives there."""
+    return CredentialsFile.load(credentials_path(), load_credentials_key()) if any(r.secret for r in refs) else None
+
+
+def secret_resolver(accounts: AccountsConfig) -> Callable[[SecretRef], Secret]:
+    """Environment references resolve directly; file references open the encrypted credentials file once."""
+    store = credentials_store(ref for a in accounts.accounts for ref in (a.refresh_token, a.lwa_client_secret))
+
+    def resolve(ref: SecretRef) -> Secret:
+        return ref.resolve(None, store)
+
+    return resolve

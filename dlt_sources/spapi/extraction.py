@@ -23,15 +23,16 @@ import dlt
 import pyarrow as pa
 
 from dlt_sources.spapi.audit import MemoryAuditSink
-from dlt_sources.spapi.client import CURRENT_RESOURCE, CallStats, SpApiClient
+from dlt_sources.spapi.call_stats import CURRENT_RESOURCE, CallStats
+from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountConfig, AccountsConfig
 from dlt_sources.spapi.pii import Protector
+from dlt_sources.spapi.settings import SETTLE_MARGIN
 from dlt_sources.spapi.tables import to_table
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HISTORY_DAYS = 90  # how far back a first load reaches when no --start is given
-SETTLE_MARGIN = timedelta(minutes=5)
 _DONE = object()
 
 

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from dlt_sources.spapi.client import MAX_WINDOW_DAYS, SpApiClient, date_windows
+from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountConfig
 from dlt_sources.spapi.extraction import Extraction, windowed_resource
+from dlt_sources.spapi.settings import OPERATIONS
+from dlt_sources.spapi.wire import date_windows
 
 GROUP_LOOKBACK = timedelta(days=45)  # an event group stays open up to a settlement period and a bit
 TRANSACTION_LOOKBACK = timedelta(days=14)  # deferred transactions are released within about 7 days
@@ -23,7 +25,7 @@ RELATED = {"ORDER_ID": "order_id", "SETTLEMENT_ID": "settlement_id",
 
 def event_group_rows(account: AccountConfig, client: SpApiClient, start: datetime,
                      end: datetime) -> Iterator[dict[str, Any]]:
-    for lower, upper in date_windows(start, end, MAX_WINDOW_DAYS["listFinancialEventGroups"]):
+    for lower, upper in date_windows(start, end, OPERATIONS["listFinancialEventGroups"].max_window_days):
         params = {"FinancialEventGroupStartedAfter": lower, "FinancialEventGroupStartedBefore": upper,
                   "MaxResultsPerPage": 100}
         for group in client.paginate("listFinancialEventGroups", params):
@@ -32,7 +34,7 @@ def event_group_rows(account: AccountConfig, client: SpApiClient, start: datetim
 
 def transaction_rows(account: AccountConfig, client: SpApiClient, start: datetime,
                      end: datetime) -> Iterator[dict[str, Any]]:
-    for lower, upper in date_windows(start, end, MAX_WINDOW_DAYS["listTransactions"]):
+    for lower, upper in date_windows(start, end, OPERATIONS["listTransactions"].max_window_days):
         for transaction in client.paginate("listTransactions", {"postedAfter": lower, "postedBefore": upper}):
             yield flatten_transaction(account, transaction)
 

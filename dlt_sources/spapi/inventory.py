@@ -1,18 +1,13 @@
-"""FBA inventory summaries (FBA Inventory v1) and the FBA reports: reimbursements, fee estimates, ledger."""
+"""The `inventory` resource: FBA inventory summaries (FBA Inventory v1), a snapshot per marketplace."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountConfig
-from dlt_sources.spapi.extraction import Extraction, snapshot_resource, windowed_resource
-from dlt_sources.spapi.report_tables import report_tables
-from dlt_sources.spapi.settings import FEE_ESTIMATES_REPORT, LEDGER_REPORT, REIMBURSEMENTS_REPORT
-
-REPORT_LOOKBACK = timedelta(days=2)
+from dlt_sources.spapi.extraction import Extraction, snapshot_resource
 
 
 def inventory_rows(account: AccountConfig, client: SpApiClient) -> Iterator[dict[str, Any]]:
@@ -25,23 +20,3 @@ def inventory_rows(account: AccountConfig, client: SpApiClient) -> Iterator[dict
 
 def inventory(ctx: Extraction) -> Any:
     return snapshot_resource(ctx, "inventory", inventory_rows)
-
-
-def fee_estimates(ctx: Extraction) -> Any:
-    return snapshot_resource(ctx, "fee_estimates",
-                             lambda account, client: report_tables(ctx, account, client, FEE_ESTIMATES_REPORT))
-
-
-def _windowed_report(ctx: Extraction, name: str, report_type: str) -> Any:
-    def rows(account: AccountConfig, client: SpApiClient, start: datetime, end: datetime) -> Iterator[Any]:
-        return report_tables(ctx, account, client, report_type, start, end)
-
-    return windowed_resource(ctx, name, REPORT_LOOKBACK, rows)
-
-
-def fba_reimbursements(ctx: Extraction) -> Any:
-    return _windowed_report(ctx, "fba_reimbursements", REIMBURSEMENTS_REPORT)
-
-
-def inventory_ledger(ctx: Extraction) -> Any:
-    return _windowed_report(ctx, "inventory_ledger", LEDGER_REPORT)

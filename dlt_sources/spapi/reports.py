@@ -22,6 +22,9 @@ Reports are how bulk history leaves Amazon cheaply, but every step has a catch:
   Amazon's side looks the same; after that they are final.
 - Settlement reports cannot be requested; `list_reports` pages getReports (the nextToken alone, as
   the Reports API requires) and `download_report` fetches any listed report's document.
+
+Why one module of ~500 lines: request, poll and download are one protocol with one policy (ReportPolicy)
+and one set of errors, and a re-request after FATAL or a damaged download crosses all three steps.
 """
 
 from __future__ import annotations
@@ -48,10 +51,9 @@ from dlt_sources.spapi.client import (
     DocumentUrlExpired,
     SpApiClient,
     SpApiError,
-    date_windows,
-    iso_z,
 )
-from dlt_sources.spapi.settings import ALL_ORDERS_REPORT
+from dlt_sources.spapi.settings import REPORT_MAX_WINDOW_DAYS
+from dlt_sources.spapi.wire import date_windows, iso_z
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,6 @@ CHUNK = 1 << 20
 MAX_INFLATE = 1 << 24  # inflate at most 16 MiB per step, whatever one compressed chunk expands to
 ERROR_DOCUMENT_LIMIT = 64 * 1024
 
-# Data windows Amazon accepts per request, in days (longer windows are refused or truncated).
-REPORT_MAX_WINDOW_DAYS: dict[str, int] = {ALL_ORDERS_REPORT: 30}
 
 Sleep = Callable[[float], None]
 

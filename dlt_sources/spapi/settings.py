@@ -1,13 +1,15 @@
-"""Where SP-API lives and what each operation the source calls may cost: the one table of limits.
+"""Where SP-API lives and everything the source knows per operation and report type: one table each.
 
-Rates and bursts are Amazon's documented defaults per operation, per seller account and
-application. The client starts each token bucket from this table and then follows the
-`x-amzn-RateLimit-Limit` header, which states the limit actually in force for the seller.
+Per operation: method and path, Amazon's documented default rate and burst (per seller account and
+application; the client starts each token bucket from it and then follows the `x-amzn-RateLimit-Limit`
+header, which states the limit in force for the seller), whether it needs a Restricted Data Token, how it
+pages, and the longest date window it answers. Per report type: the longest data window Amazon accepts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 
@@ -25,6 +27,21 @@ REIMBURSEMENTS_REPORT = "GET_FBA_REIMBURSEMENTS_DATA"
 FEE_ESTIMATES_REPORT = "GET_FBA_ESTIMATED_FBA_FEES_TXT_DATA"
 LEDGER_REPORT = "GET_LEDGER_DETAIL_VIEW_DATA"
 
+# Data windows Amazon accepts per report request, in days (longer windows are refused or truncated).
+REPORT_MAX_WINDOW_DAYS: dict[str, int] = {ALL_ORDERS_REPORT: 30}
+
+SETTLE_MARGIN = timedelta(minutes=5)  # Amazon wants time bounds at least 2 minutes in the past
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Where an operation's page token lives in the answer and how the next request sends it."""
+
+    token_path: tuple[str, ...]  # path of the token in the response body
+    token_param: str  # query parameter that carries it on the next request
+    items_path: tuple[str, ...]  # path of the list of items
+    token_alone: bool = False  # send the token as the ONLY parameter (getReports)
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -34,23 +51,40 @@ class Operation:
     rate: float  # requests per second
     burst: int
     restricted: bool = False  # needs a Restricted Data Token instead of the access token
+    paging: Paging | None = None  # None: one page
+    max_window_days: int | None = None  # a longer date window answers empty
+
+
+# Paging read from each model: Finances v0/2024-06-19 and FBA inventory repeat the arguments with the token;
+# Orders 2026-01-01 sends `pagination.nextToken` back as `paginationToken` with the same arguments; Catalog
+# Items sends `pagination.nextToken` as `pageToken`; getReports wants `nextToken` alone.
+# Windows: listTransactions and listFinancialEventGroups: "If PostedAfter and PostedBefore are more than 180
+# days apart, the response is empty".
 
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         Operation("getMarketplaceParticipations", "GET", "/sellers/v1/marketplaceParticipations", 0.016, 15),
-        Operation("searchOrders", "GET", "/orders/2026-01-01/orders", 0.0056, 20),
+        Operation("searchOrders", "GET", "/orders/2026-01-01/orders", 0.0056, 20,
+                  paging=Paging(("pagination", "nextToken"), "paginationToken", ("orders",))),
         Operation("getOrder", "GET", "/orders/2026-01-01/orders/{orderId}", 0.5, 30),
-        Operation("listFinancialEventGroups", "GET", "/finances/v0/financialEventGroups", 0.5, 30),
-        Operation("listTransactions", "GET", "/finances/2024-06-19/transactions", 0.5, 10),
+        Operation("listFinancialEventGroups", "GET", "/finances/v0/financialEventGroups", 0.5, 30,
+                  paging=Paging(("payload", "NextToken"), "NextToken", ("payload", "FinancialEventGroupList")),
+                  max_window_days=180),
+        Operation("listTransactions", "GET", "/finances/2024-06-19/transactions", 0.5, 10,
+                  paging=Paging(("payload", "nextToken"), "nextToken", ("payload", "transactions")),
+                  max_window_days=180),
         Operation("createReport", "POST", "/reports/2021-06-30/reports", 0.0167, 15),
-        Operation("getReports", "GET", "/reports/2021-06-30/reports", 0.0222, 10),
+        Operation("getReports", "GET", "/reports/2021-06-30/reports", 0.0222, 10,
+                  paging=Paging(("nextToken",), "nextToken", ("reports",), token_alone=True)),
         Operation("getReport", "GET", "/reports/2021-06-30/reports/{reportId}", 2.0, 15),
         Operation("cancelReport", "DELETE", "/reports/2021-06-30/reports/{reportId}", 0.0222, 10),
         Operation("getReportDocument", "GET", "/reports/2021-06-30/documents/{reportDocumentId}", 0.0167, 15),
-        Operation("searchCatalogItems", "GET", "/catalog/2022-04-01/items", 2.0, 2),
-        Operation("getInventorySummaries", "GET", "/fba/inventory/v1/summaries", 2.0, 2),
+        Operation("searchCatalogItems", "GET", "/catalog/2022-04-01/items", 2.0, 2,
+                  paging=Paging(("pagination", "nextToken"), "pageToken", ("items",))),
+        Operation("getInventorySummaries", "GET", "/fba/inventory/v1/summaries", 2.0, 2,
+                  paging=Paging(("pagination", "nextToken"), "nextToken", ("payload", "inventorySummaries"))),
         Operation("createRestrictedDataToken", "POST", "/tokens/2021-03-01/restrictedDataToken", 1.0, 10),
     )
 }

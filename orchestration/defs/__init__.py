@@ -1,1 +1,2 @@
-"""The areas of the code location, each registering its own definitions: ingest, transform, checks, schedules."""
+"""The areas of the code location, each registering its own definitions: ingest, transform, checks, reports,
+automation (jobs, schedules, sensors)."""

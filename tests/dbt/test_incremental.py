@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dlt_sources.spapi.transform import BuildResult, RunWindow, build
+from spapi_elt.dbt_runner import BuildResult, RunWindow, build
 from tests.built_lakehouse import BuiltLakehouse
 from tests.dbt.test_oracle import planted, reported
 

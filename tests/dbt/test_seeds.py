@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 
-from dlt_sources.spapi.transform import DBT_PROJECT
+from spapi_elt.dbt_runner import DBT_PROJECT
 from spapi_sandbox import fees
 
 SEEDS = DBT_PROJECT / "seeds"

@@ -12,12 +12,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dlt_sources.spapi import RESOURCES, demo
+from dlt_sources.spapi import RESOURCE_TABLES, RESOURCES
 from dlt_sources.spapi.tables import PRIMARY_KEYS
-from dlt_sources.spapi.transform import DBT_PROJECT
-from orchestration.defs.ingest.assets import RAW_ASSET_KEYS, RESOURCE_TABLES
+from orchestration.defs.ingest.assets import RAW_ASSET_KEYS
 from orchestration.defs.transform.project import dbt_project
 from orchestration.resources import SpApiResource
+from spapi_elt import demo
+from spapi_elt.dbt_runner import DBT_PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = DBT_PROJECT / "models"

@@ -20,17 +20,17 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dlt_sources.spapi import demo
-from dlt_sources.spapi.lakehouse import table_counts
 from orchestration.defs.ingest.assets import RAW_ASSET_KEYS
 from orchestration.defs.ingest.partitions import partition_range_tags
 from orchestration.resources import SpApiResource
+from spapi_elt import demo
+from spapi_elt.lakehouse import table_counts
 from spapi_sandbox.truth import truth
 from spapi_sandbox.world import DataArguments
 from tests.built_lakehouse import BuiltLakehouse
 from tests.conftest import launch_sandbox
 from tests.dbt.test_oracle import planted, reported
-from tests.dlt_source.ingest_helpers import RUN_FACT_TABLES
+from tests.spapi_elt.ingest_helpers import RUN_FACT_TABLES
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dlt_sources.spapi.lakehouse import DATASET
-from orchestration.defs.ingest.assets import RAW_ASSET_KEYS, RESOURCE_TABLES
+from dlt_sources.spapi import RESOURCE_TABLES
+from orchestration.defs.ingest.assets import RAW_ASSET_KEYS
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource
+from spapi_elt.lakehouse import DATASET
 
 SETTLEMENTS_KEY = dg.AssetKey(["finance", "settlements"])
 RECONCILIATION_EXCEPTIONS_KEY = dg.AssetKey(["finance", "reconciliation_exceptions"])

@@ -4,35 +4,29 @@ A resource can write several tables (settlements: summaries, documents, lines): 
 of them, and the dbt sources point at it (dbt_project/models/staging/spapi/_spapi__sources.yml,
 `meta.dagster.asset_key`), so lineage runs from each resource through every model.
 
-The run itself is the product's ingest (dlt_sources.spapi.lakehouse.ingest): the same extraction, PII
+The run itself is the product's ingest (spapi_elt.ingest.ingest): the same extraction, PII
 protection, audit trail and purge as `spapi-elt ingest`, restricted to the selected resources.
 """
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import dagster as dg
 import dlt
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from dlt_sources.spapi import RESOURCES, spapi_source
-from dlt_sources.spapi.client import OperationStats
+from dlt_sources.spapi import RESOURCE_TABLES, RESOURCES, spapi_source
+from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.config import AccountsConfig
 from dlt_sources.spapi.extraction import Extraction
-from dlt_sources.spapi.lakehouse import DATASET, PIPELINE_NAME, ingest
-from orchestration.defs.ingest.partitions import partition_window, raw_partitions, seller_accounts_sensor
+from dlt_sources.spapi.settings import SETTLE_MARGIN
+from orchestration.defs.ingest.partitions import partition_window, raw_partitions
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
+from spapi_elt.ingest import ingest
+from spapi_elt.lakehouse import DATASET, PIPELINE_NAME
 
 GROUP = "raw_spapi"
-
-# The tables each resource writes (dlt_sources/spapi/__init__.py); a resource not listed writes its namesake.
-MULTI_TABLE_RESOURCES: dict[str, tuple[str, ...]] = {
-    "settlements": ("settlement_reports", "settlement_report_documents", "settlement_lines"),
-    "orders": ("orders", "order_items"),
-    "listings": ("listings", "catalog_items"),
-}
-RESOURCE_TABLES: dict[str, tuple[str, ...]] = {name: MULTI_TABLE_RESOURCES.get(name, (name,)) for name in RESOURCES}
 
 
 def raw_asset_key(resource: str) -> dg.AssetKey:
@@ -64,9 +58,6 @@ class IngestConfig(dg.Config):
     resume: bool = False
     buyer_days: int = 7
     purge_pii: bool = True
-
-
-SETTLE_MARGIN = timedelta(minutes=5)  # Amazon wants time bounds at least 2 minutes in the past
 
 
 def _specs_source() -> dlt.sources.DltSource:
@@ -113,4 +104,4 @@ ingest_job = dg.define_asset_job(
     "ingest_spapi", selection=dg.AssetSelection.groups(GROUP),
     description="Only the raw SP-API assets, for the selected accounts and days.")
 
-defs = dg.Definitions(assets=[spapi_raw], jobs=[ingest_job], sensors=[seller_accounts_sensor])
+defs = dg.Definitions(assets=[spapi_raw], jobs=[ingest_job])

@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from orchestration.resources import SpApiResource
-
 ACCOUNT, DAY = "account", "day"
 DEFAULT_PARTITIONS_START = "2026-01-01"
 
@@ -62,22 +60,3 @@ def partition_range_tags(accounts: list[str], first_day: str, last_day: str) -> 
     first = dg.MultiPartitionKey({ACCOUNT: accounts[0], DAY: first_day})
     last = dg.MultiPartitionKey({ACCOUNT: accounts[-1], DAY: last_day})
     return {"dagster/asset_partition_range_start": str(first), "dagster/asset_partition_range_end": str(last)}
-
-
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Adds and removes seller-account partitions to match the accounts configuration.")
-def seller_accounts_sensor(context: dg.SensorEvaluationContext, spapi: SpApiResource):
-    try:
-        configured = [a.name for a in spapi.accounts().accounts]
-    except Exception as exc:  # a missing or broken file is reported, never half-applied
-        return dg.SkipReason(f"accounts configuration unreadable: {exc}")
-    known = set(context.instance.get_dynamic_partitions(accounts_partitions.name))
-    added, removed = [a for a in configured if a not in known], sorted(known - set(configured))
-    if not (added or removed):
-        return dg.SkipReason("seller accounts unchanged")
-    requests = []
-    if added:
-        requests.append(accounts_partitions.build_add_request(added))
-    if removed:
-        requests.append(accounts_partitions.build_delete_request(removed))
-    return dg.SensorResult(dynamic_partitions_requests=requests)

@@ -1,5 +1,5 @@
 """The settlement reconciliation report as an asset: after the marts are built, one workbook and one offline
-page per seller account (orchestration.reports does the work; this module only wires it).
+page per seller account (spapi_elt.reports does the work; this module only wires it).
 
 Unpartitioned, like the marts it reads: every run rewrites each account's report from the marts as they are.
 It reads the DuckDB file, so it takes the lakehouse pool's slot. Being downstream of finance/settlements, it
@@ -9,11 +9,11 @@ is part of the daily job (every asset) and of the settlement sensor's job (settl
 import dagster as dg
 
 from dlt_sources.spapi.config import ConfigError
-from orchestration.reports import publish_reports, reports_dir
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
+from spapi_elt.reports import publish_reports, reports_dir
 
 REPORT_KEY = dg.AssetKey(["reports", "settlement_reconciliation"])
-# The marts the report reads (orchestration/reports/marts.py).
+# The marts the report reads (spapi_elt/reports/marts.py).
 MARTS = [dg.AssetKey(key) for key in (["finance", "settlements"], ["finance", "settlement_lines"],
                                       ["finance", "reconciliation_exceptions"], ["finance", "payouts"],
                                       ["roi", "sku_profitability_to_date"], ["roi", "marketplace_pnl"])]

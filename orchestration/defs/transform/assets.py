@@ -4,7 +4,7 @@ dbt sources resolve to the ingest assets through `meta.dagster.asset_key` in the
 become asset checks (dagster-dbt's default). A run is `dbt build` over the configured lakehouse, the same
 project `spapi-elt transform` builds, with the run's vars: `as_of`, and for a partitioned run (a backfill,
 the daily schedule, the settlement sensor) its days and sellers, whose settlements the incremental models
-rebuild however old they are (dlt_sources.spapi.transform.RunWindow).
+rebuild however old they are (spapi_elt.dbt_runner.RunWindow).
 """
 
 import json
@@ -17,10 +17,10 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from dlt_sources.spapi.transform import RunWindow, dbt_vars, default_as_of
 from orchestration.defs.ingest.partitions import partition_window, run_partition_keys
 from orchestration.defs.transform.project import dbt_cli, dbt_project
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
+from spapi_elt.dbt_runner import RunWindow, dbt_vars, default_as_of
 
 
 class SpApiDbtTranslator(DagsterDbtTranslator):

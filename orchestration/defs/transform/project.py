@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from dlt_sources.spapi.transform import DBT_PROJECT, dbt_executable
+from spapi_elt.dbt_runner import DBT_PROJECT, dbt_executable
 
 PROJECT_INPUTS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 

@@ -1,0 +1,83 @@
+"""Run the dbt project (dbt_project/) over a lakehouse: the command line, its vars, where it writes.
+
+Used by `spapi-elt transform` and the demo; Dagster runs the same project through dagster-dbt. dbt's
+target and logs go beside the lakehouse (data/dbt/), so a run writes nothing into the source tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from spapi_elt.lakehouse import loaded_until
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+@dataclass
+class BuildResult:
+    returncode: int
+    output: str  # dbt's console output: model and test results, no data values
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def summary_line(self) -> str:
+        """dbt's closing 'Done. PASS=.. WARN=.. ERROR=..' line, or the last line it printed."""
+        lines = [line for line in self.output.splitlines() if line.strip()]
+        done = [line for line in lines if "PASS=" in line]
+        return (done or lines or ["(no output)"])[-1].strip()
+
+
+def dbt_executable() -> str:
+    """dbt from the running interpreter's environment (the project's .venv)."""
+    return str(Path(sys.executable).parent / "dbt")
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """The days [start, end) and sellers a partitioned run loaded: dbt also rebuilds the settlements with a
+    document created in it, however old (macros/incremental.sql), so a backfill replaces exactly its period."""
+
+    start: date
+    end: date
+    seller_ids: tuple[str, ...] = ()
+
+
+def default_as_of(lakehouse: Path, today: date | None = None) -> date:
+    """`as_of` when none is given: today, or the day the lakehouse's data reaches if that is earlier (a
+    lakehouse of the sandbox's world, or of a window backfilled and not yet brought up to date)."""
+    today = today or datetime.now(UTC).date()
+    reached = loaded_until(lakehouse)
+    return min(today, reached.date()) if reached else today
+
+
+def dbt_vars(as_of: date | None = None, window: RunWindow | None = None) -> dict[str, Any]:
+    """The project's vars for a run: `as_of` ("today" for grace periods) and the run's window."""
+    variables: dict[str, Any] = {"as_of": as_of.isoformat()} if as_of else {}
+    if window:
+        variables.update(window_start=window.start.isoformat(), window_end=window.end.isoformat(),
+                         window_seller_ids=list(window.seller_ids))
+    return variables
+
+
+def build(lakehouse: Path, as_of: date | None = None, command: str = "build", *args: str,
+          window: RunWindow | None = None) -> BuildResult:
+    """`dbt build` (or another command) against `lakehouse`; `as_of` is "today" for grace periods."""
+    lakehouse = lakehouse.resolve()
+    work = lakehouse.parent / "dbt"
+    env = {**os.environ, "SPAPI_LAKEHOUSE": str(lakehouse), "DO_NOT_TRACK": "1",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run(
+        [dbt_executable(), command, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+         "--vars", json.dumps(dbt_vars(as_of, window))],
+        cwd=DBT_PROJECT, env=env, capture_output=True, text=True)
+    return BuildResult(done.returncode, done.stdout + done.stderr)

@@ -1,0 +1,87 @@
+"""One ingest run: extract every selected resource of every account, protect PII, load into the lakehouse;
+then replace an explicit window's rows, write the run's audit trail and quarantine, and purge expired PII.
+
+`spapi-elt ingest` and the Dagster raw assets both call `ingest`, so a cron user and the UI run the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+
+from dlt_sources.spapi import resource_names, spapi_source
+from dlt_sources.spapi.audit import AuditEvent, AuditKind
+from dlt_sources.spapi.call_stats import OperationStats
+from dlt_sources.spapi.extraction import AccountFailure, Extraction
+from dlt_sources.spapi.tables import to_table
+from spapi_elt.lakehouse import DATASET, lakehouse_path, load_facts, pipeline, table_counts
+from spapi_elt.purge import purge_pii
+from spapi_elt.window_replace import replace_window
+
+
+@dataclass
+class IngestResult:
+    lakehouse: Path
+    rows: dict[str, int]  # table -> rows in the lakehouse after the run
+    calls: int
+    throttled: int
+    retries: int
+    failures: list[AccountFailure] = field(default_factory=list)
+    quarantined: int = 0
+    purged: int = 0
+    per_resource: dict[str, OperationStats] = field(default_factory=dict)  # calls, throttles, retries
+    seconds: dict[str, float] = field(default_factory=dict)  # per resource, extraction's first to last item
+
+
+def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequence[str] | None = None,
+           purge: bool = True) -> IngestResult:
+    """Extract, protect and load; then the audit trail and quarantine; then purge expired PII.
+
+    The purge runs after every ingest so that a backfill never leaves PII older than the retention.
+    """
+    pipe = pipeline(lakehouse)
+    try:
+        info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
+        if ctx.start is not None:  # an explicit window (a backfill, a partition): replace it, don't just merge
+            _replace_windows(lakehouse_path(lakehouse), ctx, info.loads_ids, resource_names(resources))
+    finally:
+        ctx.close()
+        # The audit trail is written even when the run failed: that is when it matters most.
+        _record_run(pipe, ctx)
+    purged = purge_pii(lakehouse) if purge else 0
+    totals = ctx.stats.totals()
+    return IngestResult(lakehouse_path(lakehouse), table_counts(lakehouse), totals.calls, totals.throttled,
+                        totals.retries, list(ctx.failures), len(ctx.quarantine), purged,
+                        ctx.stats.by_resource(), dict(ctx.seconds))
+
+
+def _replace_windows(path: Path, ctx: Extraction, load_ids: Sequence[str], resources: Sequence[str]) -> None:
+    """Delete what the window held and this load did not re-read (window_replace.py), per resource, for the
+    accounts whose extraction of it succeeded; each deletion is audited."""
+    accounts = {a.name: a.seller_id for a in ctx.accounts.accounts}
+    failed = {(f.resource, f.account) for f in ctx.failures}
+    by_seller = {seller_id: name for name, seller_id in accounts.items()}
+    start, end = ctx.start, ctx.window_end()
+    with duckdb.connect(str(path)) as con:
+        for resource in resources:
+            sellers = [seller_id for name, seller_id in accounts.items() if (resource, name) not in failed]
+            for done in replace_window(con, DATASET, load_ids, [resource], sellers, start, end):
+                ctx.audit(AuditEvent(kind=AuditKind.WINDOW_REPLACE, account=by_seller[done.seller_id],
+                                     seller_id=done.seller_id, operation=done.table, outcome="deleted",
+                                     detail=f"{done.rows} rows of [{start.isoformat()}, {end.isoformat()}) "
+                                            "not returned any more"))
+
+
+def _record_run(pipe: dlt.Pipeline, ctx: Extraction) -> None:
+    events = [e.as_row() for e in ctx.audit.drain()]
+    rows: list[Any] = []
+    if events:
+        rows.append(to_table("api_audit_log", events))
+    if ctx.quarantine:
+        rows.append(to_table("flat_file_quarantine", list(ctx.quarantine)))
+    load_facts(pipe, rows)

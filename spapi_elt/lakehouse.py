@@ -1,0 +1,79 @@
+"""The lakehouse: where it is, the dlt pipeline that loads it, and what it holds (row counts, how far
+the loaded data reaches).
+
+Layout: one DuckDB file (default data/lakehouse.duckdb), dataset `raw_spapi`; dlt's working
+directory beside it (data/.dlt), so everything the product writes lives under one folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+DEFAULT_LAKEHOUSE = Path("data/lakehouse.duckdb")
+DATASET = "raw_spapi"
+PIPELINE_NAME = "spapi"
+
+def lakehouse_path(path: str | Path | None = None) -> Path:
+    return Path(path or os.environ.get("SPAPI_LAKEHOUSE") or DEFAULT_LAKEHOUSE)
+
+
+# The loader's DuckDB settings: loads need no insertion order (keys order the rows), and a memory cap keeps
+# DuckDB's buffers small; both make big inserts faster and lighter (bench/settlement_ingest.py).
+LOADER_DUCKDB_CONFIG = {"preserve_insertion_order": False, "memory_limit": "300MB"}
+
+
+def pipeline(lakehouse: str | Path | None = None) -> dlt.Pipeline:
+    # dlt's load files live only until they are loaded: compressing them costs time and buys nothing.
+    os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
+    # Arrow tables carry _dlt_load_id like dict rows, so a re-read window can tell this load's rows from
+    # older ones (window_replace.py).
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    path = lakehouse_path(lakehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    credentials = DuckDbCredentials(str(path), global_config=dict(LOADER_DUCKDB_CONFIG))
+    return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=dlt.destinations.duckdb(credentials),
+                        dataset_name=DATASET, pipelines_dir=str(path.parent / ".dlt"), progress=None)
+
+
+def load_facts(pipe: dlt.Pipeline, tables: Sequence[Any]) -> None:
+    """Append the product's own records of a run (audit log, quarantine, purges: Arrow tables) to the raw
+    dataset, through the same pipeline as the data."""
+    if tables:
+        pipe.run(_facts(list(tables)), loader_file_format="parquet")
+
+
+@dlt.resource(name="run_facts", write_disposition="append")
+def _facts(items: list[Any]) -> Iterator[Any]:
+    yield from items
+
+
+def loaded_until(lakehouse: str | Path | None = None) -> datetime | None:
+    """The newest moment any account's data reaches: the furthest cursor of the windowed resources (from
+    dlt's state beside the lakehouse). "Today" for the marts of a lakehouse whose data ends in the past
+    (the sandbox's world, a restored copy); None before the first ingest."""
+    path = lakehouse_path(lakehouse)
+    if not (path.parent / ".dlt" / PIPELINE_NAME).exists():
+        return None
+    resources = pipeline(path).state.get("sources", {}).get(PIPELINE_NAME, {}).get("resources", {})
+    cursors = [datetime.fromisoformat(c) for r in resources.values() for c in r.get("cursors", {}).values()]
+    return max(cursors, default=None)
+
+
+def table_counts(lakehouse: str | Path | None = None) -> dict[str, int]:
+    """Rows per table of the raw dataset (dlt's own bookkeeping tables left out)."""
+    path = lakehouse_path(lakehouse)
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_name not like '_dlt%'"
+            " order by table_name", [DATASET]).fetchall()]
+        return {t: con.execute(f'select count(*) from {DATASET}."{t}"').fetchone()[0] for t in tables}

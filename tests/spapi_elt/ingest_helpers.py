@@ -1,0 +1,81 @@
+"""Run the real ingest against a real sandbox server into a real DuckDB file, and read the result."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dlt_sources.spapi.config import parse_accounts
+from dlt_sources.spapi.extraction import Extraction, Progress
+from dlt_sources.spapi.pii import Protector
+from spapi_elt import demo
+from spapi_elt.ingest import IngestResult, ingest
+from spapi_elt.lakehouse import DATASET
+from spapi_sandbox.generate import epoch_of
+from spapi_sandbox.truth import truth
+
+# Tables whose rows record how a run went rather than what Amazon holds: they differ between runs.
+RUN_FACT_TABLES = ("api_audit_log", "flat_file_quarantine", "pii_purges")
+
+
+def run_ingest(sandbox, lakehouse: Path, log_file: Path | None = None, resources=None) -> IngestResult:
+    """Ingest the sandbox's whole data window, logging (at DEBUG) to `log_file` if given."""
+    facts = truth(sandbox.world)
+    env = demo.demo_environment(facts)
+    handler = None
+    if log_file is not None:
+        handler = logging.FileHandler(log_file)
+        handler.setLevel(logging.DEBUG)
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.DEBUG)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            accounts = parse_accounts(tomllib.loads(demo.accounts_toml(sandbox.base_url, facts)))
+            ctx = Extraction(accounts=accounts, protector=Protector.from_env(),
+                             start=datetime.fromtimestamp(epoch_of(sandbox.arguments.start), UTC),
+                             end=datetime.fromtimestamp(sandbox.world.now, UTC),
+                             buyer_days=sandbox.arguments.days)
+            ctx.progress = Progress(ctx.stats, out=None)
+            return ingest(ctx, lakehouse, resources, purge=False)
+    finally:
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+
+
+def protector_for(sandbox) -> Protector:
+    return Protector.from_env({k: v for k, v in demo.demo_environment(truth(sandbox.world)).items()
+                               if k.startswith("SPAPI_PII")} or os.environ)
+
+
+def query(lakehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(lakehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def data_tables(lakehouse: Path) -> list[str]:
+    rows = query(lakehouse, "select table_name from information_schema.tables where table_schema = ? "
+                 "and table_name not like '_dlt%' order by 1", [DATASET])
+    return [r[0] for r in rows if r[0] not in RUN_FACT_TABLES]
+
+
+def checksum(lakehouse: Path, table: str) -> tuple[int, str]:
+    """(rows, digest of the sorted rows) over the data columns: dlt's bookkeeping and ciphertexts left out
+    (encryption draws a fresh nonce every time, so the same plaintext never gives the same bytes)."""
+    columns = [c for c, t in query(lakehouse, "select column_name, data_type from information_schema.columns "
+                                   "where table_schema = ? and table_name = ? order by column_name", [DATASET, table])
+               if not c.startswith("_dlt")]
+    encrypted = {c for c in columns if query(
+        lakehouse, f'select count(*) from {DATASET}."{table}" where cast("{c}" as varchar) like \'e1:%\'')[0][0]}
+    kept = [f'cast("{c}" as varchar)' for c in columns if c not in encrypted]
+    rows = sorted(query(lakehouse, f'select {", ".join(kept)} from {DATASET}."{table}"'), key=repr)
+    return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()

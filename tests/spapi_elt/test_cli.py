@@ -1,0 +1,48 @@
+"""`spapi-elt` as a user meets it: exit codes and clear errors, credentials, the report command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "accounts.example.toml"
+
+
+def spapi_elt(*args: str, env: dict | None = None, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "spapi_elt.cli", *args], input=stdin, text=True,
+                          capture_output=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_ingest_with_a_missing_configuration_exits_2_with_the_reason(tmp_path):
+    done = spapi_elt("ingest", "--config", str(tmp_path / "none.toml"))
+    assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+def test_ingest_without_pii_keys_refuses_to_run(tmp_path):
+    env = {k: "" for k in ("SPAPI_PII_HMAC_KEY", "SPAPI_PII_KEYS", "SPAPI_PII_ACTIVE_KEY_ID")}
+    done = spapi_elt("ingest", "--config", str(EXAMPLE), "--lakehouse", str(tmp_path / "l.duckdb"), env=env)
+    assert done.returncode == 2 and "SPAPI_PII_HMAC_KEY" in done.stderr
+    assert not (tmp_path / "l.duckdb").exists()
+
+
+def test_unknown_resource_is_an_error(tmp_path):
+    done = spapi_elt("ingest", "--config", str(EXAMPLE), "--resources", "ordres")
+    assert done.returncode == 2 and "unknown resource(s) ordres" in done.stderr
+
+
+def test_credentials_set_and_check(tmp_path):
+    key = "V0I3UDNqV2x6M0o5c0V2Wm1hZmFQcHhBZ1pKb1VQd1M="  # base64 of 32 bytes
+    env = {"SPAPI_CREDENTIALS_KEY": key, "SPAPI_CREDENTIALS_FILE": str(tmp_path / "credentials.enc.json")}
+    stored = spapi_elt("credentials", "set", "northwind-na", env=env, stdin="Atzr|super-secret-refresh\n")
+    assert stored.returncode == 0 and "super-secret" not in stored.stdout + stored.stderr
+    assert b"super-secret" not in (tmp_path / "credentials.enc.json").read_bytes()
+    checked = spapi_elt("credentials", "check", "--config", str(EXAMPLE),
+                        env={**env, "SPAPI_LWA_CLIENT_SECRET": "s", "SPAPI_REFRESH_TOKEN_NORTHWIND_EU": "t"})
+    lines = checked.stdout.splitlines()
+    assert any(line.startswith("ok") and "northwind-na: refresh_token" in line for line in lines)
+    # Issued 2026-10-01: 180 days end 2027-03-30, so it is fine until 30 days before that.
+    assert any("northwind-na: lwa_client_secret" in line and "expires 2027-03-30" in line for line in lines)
+    assert checked.returncode in (0, 1)
