@@ -38,6 +38,13 @@ def graph(defs: dg.Definitions):
     return defs.resolve_asset_graph()
 
 
+def test_the_asset_keys_are_the_listed_ones(graph) -> None:
+    """Asset keys are what runs, backfills and the UI's history hang on: renaming one orphans its history,
+    so a change here must be deliberate (edit tests/orchestration/asset_keys.txt in the same commit)."""
+    listed = Path(__file__).with_name("asset_keys.txt").read_text(encoding="utf-8").split()
+    assert sorted(k.to_user_string() for k in graph.get_all_asset_keys()) == sorted(listed)
+
+
 @pytest.fixture(scope="module")
 def manifest() -> dict:
     return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
