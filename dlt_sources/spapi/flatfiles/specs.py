@@ -14,8 +14,16 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from dlt_sources.spapi.locales import ISO, MARKETPLACE_IDS_BY_CODE, MARKETPLACE_NAMES, Locale
+from dlt_sources.spapi.settings import (
+    ALL_ORDERS_REPORT,
+    FEE_ESTIMATES_REPORT,
+    INVENTORY_REPORT,
+    LEDGER_REPORT,
+    LISTINGS_REPORT,
+    REIMBURSEMENTS_REPORT,
+    SETTLEMENT_REPORT,
+)
 
-SETTLEMENT_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 Kind = Literal["string", "decimal", "integer", "date", "timestamp", "boolean"]
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -72,7 +80,7 @@ def _s(header: str, name: str | None = None, kind: Kind = "string", **options: A
 
 # The V2 settlement flat file: the first data row is the summary (summary=True columns), the rest are lines.
 SETTLEMENT = ReportSpec(
-    SETTLEMENT_REPORT_TYPE, "settlement_lines", primary_key=("settlement_id", "line_number"),
+    SETTLEMENT_REPORT, "settlement_lines", primary_key=("settlement_id", "line_number"),
     marketplace_column=("marketplace_name", MARKETPLACE_NAMES),
     columns=(
         _s("settlement-id", required=True),
@@ -92,7 +100,7 @@ SETTLEMENT = ReportSpec(
 
 _MONEY = "decimal"
 ALL_ORDERS = ReportSpec(
-    "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL", "order_items_report",
+    ALL_ORDERS_REPORT, "order_items_report",
     primary_key=("amazon_order_id", "sku"), contains_pii=True, keep_extra_columns=False,
     marketplace_column=("sales_channel", MARKETPLACE_NAMES),
     columns=(
@@ -112,7 +120,7 @@ ALL_ORDERS = ReportSpec(
 )
 
 MERCHANT_LISTINGS = ReportSpec(
-    "GET_MERCHANT_LISTINGS_ALL_DATA", "listings", primary_key=("marketplace_id", "seller_sku"),
+    LISTINGS_REPORT, "listings", primary_key=("marketplace_id", "seller_sku"),
     columns=(
         _s("item-name"), _s("item-description"), _s("listing-id"), _s("seller-sku", required=True),
         _s("price", kind=_MONEY), _s("quantity", kind="integer"), _s("open-date", "opened_at", "timestamp"),
@@ -130,7 +138,7 @@ _QUANTITIES = ("mfn-fulfillable-quantity", "afn-warehouse-quantity", "afn-fulfil
 _INBOUND = ("afn-inbound-working-quantity", "afn-inbound-shipped-quantity", "afn-inbound-receiving-quantity",
             "afn-researching-quantity", "afn-reserved-future-supply", "afn-future-supply-buyable")
 FBA_INVENTORY = ReportSpec(
-    "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA", "inventory", primary_key=("marketplace_id", "sku"),
+    INVENTORY_REPORT, "inventory", primary_key=("marketplace_id", "sku"),
     columns=(
         _s("sku", required=True), _s("fnsku"), _s("asin"), _s("product-name"), _s("condition"),
         _s("your-price", kind=_MONEY), _s("mfn-listing-exists", kind="boolean"),
@@ -141,7 +149,7 @@ FBA_INVENTORY = ReportSpec(
 )
 
 FBA_REIMBURSEMENTS = ReportSpec(
-    "GET_FBA_REIMBURSEMENTS_DATA", "fba_reimbursements", primary_key=("reimbursement_id", "sku"),
+    REIMBURSEMENTS_REPORT, "fba_reimbursements", primary_key=("reimbursement_id", "sku"),
     columns=(
         _s("approval-date", "approved_at", "timestamp"), _s("reimbursement-id", required=True), _s("case-id"),
         _s("amazon-order-id"), _s("reason"), _s("sku"), _s("fnsku"), _s("asin"), _s("product-name"),
@@ -154,7 +162,7 @@ FBA_REIMBURSEMENTS = ReportSpec(
 
 _MEASURE = {"kind": "decimal", "scale": 4}
 FBA_ESTIMATED_FEES = ReportSpec(
-    "GET_FBA_ESTIMATED_FBA_FEES_TXT_DATA", "fee_estimates", primary_key=("marketplace_id", "sku"),
+    FEE_ESTIMATES_REPORT, "fee_estimates", primary_key=("marketplace_id", "sku"),
     marketplace_column=("amazon_store", MARKETPLACE_IDS_BY_CODE),
     columns=(
         _s("sku", required=True), _s("fnsku"), _s("asin"), _s("amazon-store"), _s("product-name"),
@@ -170,7 +178,7 @@ FBA_ESTIMATED_FEES = ReportSpec(
 )
 
 INVENTORY_LEDGER = ReportSpec(
-    "GET_LEDGER_DETAIL_VIEW_DATA", "inventory_ledger", quoted=True,
+    LEDGER_REPORT, "inventory_ledger", quoted=True,
     primary_key=("reference_id", "event_type", "msku", "fulfillment_center", "disposition"),
     marketplace_column=("country", MARKETPLACE_IDS_BY_CODE),
     columns=(
