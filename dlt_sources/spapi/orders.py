@@ -21,7 +21,7 @@ from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountConfig
 from dlt_sources.spapi.extraction import Extraction, windowed_resource
 from dlt_sources.spapi.flatfiles import SPECS, parse_report
-from dlt_sources.spapi.pii import ORDER_REPORT_POLICY, ORDERS_POLICY
+from dlt_sources.spapi.pii.policies import ORDER_REPORT_POLICY, ORDERS_POLICY
 from dlt_sources.spapi.reports import report_windows, request_report
 from dlt_sources.spapi.settings import ALL_ORDERS_REPORT
 from dlt_sources.spapi.tables import to_table
