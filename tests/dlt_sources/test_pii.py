@@ -10,9 +10,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date
 
-import duckdb
 import pyarrow as pa
 import pytest
 
@@ -36,9 +34,6 @@ from dlt_sources.spapi.pii import (
     Protector,
     decrypt,
     hash_value,
-    is_protected,
-    purge_sql,
-    purge_value,
     rewrap,
 )
 
@@ -457,40 +452,3 @@ def test_arrow_non_string_and_nested_columns(protector: Protector) -> None:
     postal = ORDER_REPORT_POLICY.apply_table(table.select(["ship-postal-code"]), protector, SELLER)
     values = postal.column("ship-postal-code").to_pylist()
     assert values[1] is None and protector.decrypt(values[0], "ship-postal-code", SELLER) == "98109"
-
-
-# --- purge --------------------------------------------------------------------------------------------------
-
-
-def test_purge_value_and_is_protected(protector: Protector) -> None:
-    value = protector.encrypt("x", "f")
-    assert is_protected(value) and is_protected(protector.hash("x")) and not is_protected("plain")
-    tombstone = purge_value(value, date(2026, 3, 1))
-    assert tombstone == "purged:2026-03-01" and is_protected(tombstone)
-    assert purge_value(tombstone, date(2026, 4, 1)) == tombstone
-    assert purge_value(None, date(2026, 4, 1)) is None
-    assert pii.retention_cutoff(date(2026, 3, 31)) == date(2026, 3, 1)
-
-
-def test_purge_sql_is_idempotent_in_duckdb(protector: Protector) -> None:
-    connection = duckdb.connect()
-    connection.execute('CREATE SCHEMA raw; CREATE TABLE raw."orders" (order_id VARCHAR, delivered_at DATE, '
-                       "buyer__buyer_name VARCHAR, ship_city VARCHAR)")
-    rows = [("old", date(2026, 1, 1), protector.encrypt("a", "f"), protector.encrypt("b", "g")),
-            ("old-null", date(2026, 1, 2), None, protector.encrypt("c", "g")),
-            ("new", date(2026, 3, 20), protector.encrypt("d", "f"), None)]
-    connection.executemany('INSERT INTO raw."orders" VALUES (?, ?, ?, ?)', rows)
-    cutoff = pii.retention_cutoff(date(2026, 3, 1))
-    sql, params = purge_sql("orders", ["buyer__buyer_name", "ship_city"], "delivered_at", cutoff,
-                            date(2026, 3, 1), schema="raw")
-    assert connection.execute(sql, params).fetchall() == [(2,)]
-    table = {r[0]: r[1:] for r in connection.execute('SELECT order_id, buyer__buyer_name, ship_city '
-                                                     'FROM raw."orders"').fetchall()}
-    assert table["old"] == ("purged:2026-03-01", "purged:2026-03-01")
-    assert table["old-null"] == (None, "purged:2026-03-01")
-    assert table["new"][0].startswith("e1:") and table["new"][1] is None
-    sql2, params2 = purge_sql("orders", ["buyer__buyer_name", "ship_city"], "delivered_at", cutoff,
-                              date(2026, 3, 2), schema="raw")
-    assert connection.execute(sql2, params2).fetchall() == [(0,)]  # second run changes nothing
-    assert connection.execute('SELECT ship_city FROM raw."orders" WHERE order_id = \'old\'').fetchone() == (
-        "purged:2026-03-01",)

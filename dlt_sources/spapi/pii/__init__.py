@@ -1,8 +1,8 @@
 """Buyer PII protection: a declarative policy per field, applied to each row before a resource yields it.
 
 `crypto` hashes and encrypts values (the Protector holds the keys), `policy` is the engine that decides
-per field path what to keep, hash, encrypt or drop, `policies` declares it for the resources we know,
-and `shredding` tombstones stored values once their retention has passed.
+per field path what to keep, hash, encrypt or drop, and `policies` declares it for the resources we know.
+Shredding stored values once their retention has passed is the application's purge (spapi_elt/purge.py).
 
 This package exports what resources, the lakehouse, the CLI and tests import; the rest stays in its module.
 """
@@ -20,7 +20,6 @@ from dlt_sources.spapi.pii.crypto import (
 )
 from dlt_sources.spapi.pii.policies import ORDER_REPORT_POLICY, ORDERS_POLICY, ORDERS_V0_POLICY
 from dlt_sources.spapi.pii.policy import Action, PiiPolicy
-from dlt_sources.spapi.pii.shredding import purge_sql, purge_value, retention_cutoff
 
 __all__ = [
     "ORDERS_POLICY",
@@ -36,8 +35,5 @@ __all__ = [
     "hash_value",
     "is_protected",
     "key_id",
-    "purge_sql",
-    "purge_value",
-    "retention_cutoff",
     "rewrap",
 ]
