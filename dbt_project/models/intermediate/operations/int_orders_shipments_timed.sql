@@ -3,8 +3,6 @@
     The Orders report has no ship timestamp; an order is shipped when its status is Shipped, and the
     ship time is the first settlement `Order` line posted for it (Amazon posts an order's charge when it
     ships), else the order's last update (the status change to Shipped). -#}
-{{ config(materialized='view', schema='intermediate') }}
-
 with orders as (
     select * from {{ ref('stg_spapi__orders') }}
 ),

@@ -11,8 +11,6 @@
     Cash movements that are not profit or loss (reserve held/released, transfers) are left out.
     report_created_at: the newest settlement document behind the row (roi.sku_profitability's
     incremental watermark). -#}
-{{ config(materialized='view', schema='intermediate') }}
-
 with lines as (
     select
         seller_id,

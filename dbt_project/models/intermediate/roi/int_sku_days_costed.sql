@@ -5,8 +5,6 @@
     converted from the cost's currency to the marketplace currency with the month's rates of the
     `fx_rates` seed. A unit-cost row with an empty seller_id applies to that SKU for every seller; a
     row with the seller's id wins. SKUs with no unit cost get null COGS (has_unit_cost = false). -#}
-{{ config(materialized='view', schema='intermediate') }}
-
 {%- set categories = [
     ('principal', 'gross_sales'),
     ('shipping', 'shipping_revenue'),
@@ -54,7 +52,7 @@ unit_costs as (
         cast(sku as {{ dbt.type_string() }}) as sku,
         cast(unit_cost as decimal(18, 4)) as unit_cost,
         upper(cast(currency as {{ dbt.type_string() }})) as currency
-    from {{ ref(var('unit_costs_seed', 'unit_costs')) }}
+    from {{ ref(var('unit_costs_seed')) }}
 ),
 
 fx as (

@@ -1,8 +1,6 @@
 {#- The acceptance check as a model: per seller, marketplace, month and category, the settlement lines'
     total next to roi.sku_profitability's total. `is_equal` is tested to be true everywhere, so a
     profitability mart that drops or double-counts a cent fails the build. -#}
-{{ config(materialized='view', schema='intermediate') }}
-
 {%- set categories = [
     ('principal', 'gross_sales'), ('shipping', 'shipping_revenue'), ('promotion', 'promotions'),
     ('refund', 'refunds'), ('referral_fee', 'referral_fees'), ('refund_commission', 'refund_commissions'),

@@ -8,8 +8,6 @@
       dimensions      15  no item dimensions -10; no package dimensions -5
       browse node     15  missing -15
     A listing whose ASIN has no catalog item scores only its title (the rest is unknown: lost). -#}
-{{ config(materialized='table', schema='catalog') }}
-
 with listings as (
     select * from {{ ref('int_listings_joined_catalog') }}
 ),

@@ -1,7 +1,5 @@
 {#- Profit and loss per seller, marketplace and month: in the marketplace currency, and converted to
     USD (columns `*_usd`) with the month's rate of the `fx_rates` seed, so marketplaces can be added. -#}
-{{ config(materialized='table', schema='roi') }}
-
 {%- set amounts = ['gross_sales', 'shipping_revenue', 'promotions', 'refunds', 'referral_fees',
     'refund_commissions', 'fba_fees', 'other_fees', 'storage_fees', 'reimbursements', 'ad_spend',
     'adjustments', 'unmapped_amount', 'tax_collected', 'tax_withheld', 'net_proceeds',

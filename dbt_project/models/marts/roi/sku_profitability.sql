@@ -9,7 +9,6 @@
     incremental_strategy='delete+insert',
     unique_key=['seller_id', 'marketplace_id', 'posted_month'],
     on_schema_change='fail',
-    schema='roi',
 ) }}
 -- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
 -- depends_on: {{ ref('stg_spapi__settlement_lines') }}
