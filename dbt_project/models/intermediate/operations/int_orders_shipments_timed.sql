@@ -9,7 +9,7 @@ with orders as (
 
 first_posting as (
     select seller_id, order_id, min(posted_at) as first_posted_at
-    from {{ ref('stg_spapi__settlement_lines') }}
+    from {{ ref('int_settlement_lines_categorised') }}
     where transaction_type = 'Order' and order_id is not null
     group by seller_id, order_id
 ),

@@ -25,7 +25,7 @@ with lines as (
         transaction_type,
         settlement_line_id,
         report_created_at
-    from {{ ref('stg_spapi__settlement_lines') }}
+    from {{ ref('int_settlement_lines_categorised') }}
     where category not in ('reserve_held', 'reserve_released', 'transfer')
 ),
 

@@ -17,7 +17,7 @@ with settled as (
         cast({{ dbt.date_trunc('month', 'posted_date') }} as date) as posted_month,
         category,
         sum(amount) as amount
-    from {{ ref('stg_spapi__settlement_lines') }}
+    from {{ ref('int_settlement_lines_categorised') }}
     where category not in ('reserve_held', 'reserve_released', 'transfer')
     group by 1, 2, 3, 4, 5
 ),

@@ -20,7 +20,7 @@ listings as (
 ),
 
 settled_orders as (
-    select distinct seller_id, order_id from {{ ref('stg_spapi__settlement_lines') }}
+    select distinct seller_id, order_id from {{ ref('int_settlement_lines_categorised') }}
     where order_id is not null
 ),
 
@@ -141,7 +141,7 @@ findings as (
         'Reimbursement ' || reimbursements.reimbursement_id || ' paid ' || cast(reimbursements.amount_per_unit as {{ dbt.type_string() }})
             || ' per unit for ' || cast(reimbursements.quantity_reimbursed_total as {{ dbt.type_string() }}) || ' unit(s) of '
             || reimbursements.sku || '; the listing price is ' || cast(listings.price as {{ dbt.type_string() }}) || '.'
-    from {{ ref('stg_spapi__fba_reimbursements') }} as reimbursements
+    from {{ ref('int_fba_reimbursements_joined_marketplaces') }} as reimbursements
     inner join listings
         on reimbursements.seller_id = listings.seller_id
         and reimbursements.marketplace_id = listings.marketplace_id
@@ -198,7 +198,7 @@ findings as (
         cast(count(*) as {{ dbt.type_string() }}) || ' line(s) of settlement ' || lines.settlement_id
             || ' have labels the category mapping does not know (e.g. ' || max(lines.amount_type) || ' / '
             || max(lines.amount_description) || '); add them to the settlement_line_categories seed.'
-    from {{ ref('stg_spapi__settlement_lines') }} as lines
+    from {{ ref('int_settlement_lines_categorised') }} as lines
     where lines.category = 'unmapped'
     group by lines.seller_id, lines.marketplace_id, lines.settlement_id
 )

@@ -11,14 +11,14 @@
     on_schema_change='fail',
 ) }}
 -- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
--- depends_on: {{ ref('stg_spapi__settlement_lines') }}
+-- depends_on: {{ ref('int_settlement_lines_categorised') }}
 
 with days as (
     select * from {{ ref('int_sku_days_costed') }} as costed_days
     {%- if is_incremental() %}
     where exists (
         select 1
-        from {{ ref('stg_spapi__settlement_lines') }} as lines
+        from {{ ref('int_settlement_lines_categorised') }} as lines
         inner join ({{ settlements_to_refresh(this) }}) as refresh
             on lines.seller_id = refresh.seller_id
             and lines.settlement_id = refresh.settlement_id
