@@ -26,7 +26,7 @@ with lines as (
         settlement_line_id,
         report_created_at
     from {{ ref('int_settlement_lines_categorised') }}
-    where category not in ('reserve_held', 'reserve_released', 'transfer')
+    where {{ is_roi_category('category') }}
 ),
 
 sku_lines as (

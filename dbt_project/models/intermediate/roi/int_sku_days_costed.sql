@@ -5,23 +5,7 @@
     converted from the cost's currency to the marketplace currency with the month's rates of the
     `fx_rates` seed. A unit-cost row with an empty seller_id applies to that SKU for every seller; a
     row with the seller's id wins. SKUs with no unit cost get null COGS (has_unit_cost = false). -#}
-{%- set categories = [
-    ('principal', 'gross_sales'),
-    ('shipping', 'shipping_revenue'),
-    ('promotion', 'promotions'),
-    ('refund', 'refunds'),
-    ('referral_fee', 'referral_fees'),
-    ('refund_commission', 'refund_commissions'),
-    ('fba_fulfillment_fee', 'fba_fees'),
-    ('other_fee', 'other_fees'),
-    ('storage_fee', 'storage_fees'),
-    ('reimbursement', 'reimbursements'),
-    ('ad_spend', 'ad_spend'),
-    ('adjustment', 'adjustments'),
-    ('unmapped', 'unmapped_amount'),
-    ('tax', 'tax_collected'),
-    ('withheld_tax', 'tax_withheld'),
-] %}
+{%- set categories = roi_category_columns() %}
 
 with amounts as (
     select * from {{ ref('int_settlement_amounts_allocated') }}

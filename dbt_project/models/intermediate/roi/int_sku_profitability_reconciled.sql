@@ -1,13 +1,7 @@
 {#- The acceptance check as a model: per seller, marketplace, month and category, the settlement lines'
     total next to roi.sku_profitability's total. `is_equal` is tested to be true everywhere, so a
     profitability mart that drops or double-counts a cent fails the build. -#}
-{%- set categories = [
-    ('principal', 'gross_sales'), ('shipping', 'shipping_revenue'), ('promotion', 'promotions'),
-    ('refund', 'refunds'), ('referral_fee', 'referral_fees'), ('refund_commission', 'refund_commissions'),
-    ('fba_fulfillment_fee', 'fba_fees'), ('other_fee', 'other_fees'), ('storage_fee', 'storage_fees'),
-    ('reimbursement', 'reimbursements'), ('ad_spend', 'ad_spend'), ('adjustment', 'adjustments'),
-    ('unmapped', 'unmapped_amount'), ('tax', 'tax_collected'), ('withheld_tax', 'tax_withheld'),
-] %}
+{%- set categories = roi_category_columns() %}
 
 with settled as (
     select
@@ -18,7 +12,7 @@ with settled as (
         category,
         sum(amount) as amount
     from {{ ref('int_settlement_lines_categorised') }}
-    where category not in ('reserve_held', 'reserve_released', 'transfer')
+    where {{ is_roi_category('category') }}
     group by 1, 2, 3, 4, 5
 ),
 

@@ -1,6 +1,4 @@
-{%- set categories = ['principal', 'shipping', 'tax', 'withheld_tax', 'promotion', 'referral_fee',
-        'fba_fulfillment_fee', 'other_fee', 'refund', 'refund_commission', 'reimbursement', 'reserve_held',
-        'reserve_released', 'ad_spend', 'storage_fee', 'adjustment', 'transfer', 'unmapped'] -%}
+{%- set categories = settlement_categories() -%}
 
 {#- One row per settlement: reported total against the sum of its lines, the matched event group and
     its transfer, and a reconciliation status:

@@ -32,12 +32,8 @@ with days as (
 margins as (
     select
         *,
-        gross_sales + shipping_revenue + promotions + refunds + referral_fees + refund_commissions
-            + fba_fees + other_fees + storage_fees + reimbursements + ad_spend + adjustments
-            + unmapped_amount + tax_collected + tax_withheld as net_proceeds,
-        gross_sales + shipping_revenue + promotions + refunds + referral_fees + refund_commissions
-            + fba_fees + other_fees + storage_fees + reimbursements + ad_spend + adjustments
-            + unmapped_amount as contribution_before_cogs
+        {{ roi_amount_columns() | join(' + ') }} as net_proceeds,
+        {{ roi_amount_columns(contribution_only=true) | join(' + ') }} as contribution_before_cogs
     from days
 )
 
@@ -52,21 +48,9 @@ select
     currency,
     cast(units_sold as bigint) as units_sold,
     cast(units_refunded as bigint) as units_refunded,
-    gross_sales,
-    shipping_revenue,
-    promotions,
-    refunds,
-    referral_fees,
-    refund_commissions,
-    fba_fees,
-    other_fees,
-    storage_fees,
-    reimbursements,
-    ad_spend,
-    adjustments,
-    unmapped_amount,
-    tax_collected,
-    tax_withheld,
+    {%- for column in roi_amount_columns() %}
+    {{ column }},
+    {%- endfor %}
     allocated_amount,
     cast(net_proceeds as decimal(18, 2)) as net_proceeds,
     cast(contribution_before_cogs as decimal(18, 2)) as contribution_before_cogs,
