@@ -64,7 +64,7 @@ label_categories as (
 )
 
 select
-    lines.settlement_id || '-' || cast(lines.line_number as {{ dbt.type_string() }}) as settlement_line_id,
+    lines.settlement_id || '-' || {{ to_text('lines.line_number') }} as settlement_line_id,
     lines.settlement_id,
     lines.report_id,
     newest_report.report_created_at,

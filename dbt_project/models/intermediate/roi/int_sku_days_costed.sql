@@ -32,10 +32,10 @@ pivoted as (
 
 unit_costs as (
     select
-        nullif(trim(cast(seller_id as {{ dbt.type_string() }})), '') as seller_id,
-        cast(sku as {{ dbt.type_string() }}) as sku,
+        nullif(trim({{ to_text('seller_id') }}), '') as seller_id,
+        {{ to_text('sku') }} as sku,
         cast(unit_cost as decimal(18, 4)) as unit_cost,
-        upper(cast(currency as {{ dbt.type_string() }})) as currency
+        upper({{ to_text('currency') }}) as currency
     from {{ ref(var('unit_costs_seed')) }}
 ),
 

@@ -31,7 +31,7 @@ mart as (
 select
     coalesce(settled.seller_id, mart.seller_id) || '|' || coalesce(settled.marketplace_id, mart.marketplace_id)
         || '|' || coalesce(settled.currency, mart.currency)
-        || '|' || cast(coalesce(settled.posted_month, mart.posted_month) as {{ dbt.type_string() }})
+        || '|' || {{ to_text('coalesce(settled.posted_month, mart.posted_month)') }}
         || '|' || coalesce(settled.category, mart.category) as reconciliation_key,
     coalesce(settled.seller_id, mart.seller_id) as seller_id,
     coalesce(settled.marketplace_id, mart.marketplace_id) as marketplace_id,

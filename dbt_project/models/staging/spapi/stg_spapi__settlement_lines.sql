@@ -1,7 +1,7 @@
 {#- Every detail line of every loaded settlement document version, as the loader appended it. Which
     version counts, and each line's category, are decided downstream (int_settlement_lines_categorised). -#}
 select
-    seller_id || '-' || settlement_id || '-' || report_id || '-' || cast(line_number as {{ dbt.type_string() }})
+    seller_id || '-' || settlement_id || '-' || report_id || '-' || {{ to_text('line_number') }}
         as settlement_report_line_id,
     settlement_id,
     report_id,
