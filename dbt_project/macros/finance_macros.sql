@@ -43,3 +43,8 @@
 {% macro expected_refund_admin_fee(refunded_referral_fee) -%}
     cast(least(5.00, round({{ refunded_referral_fee }} * 0.20, 2)) as decimal(18, 2))
 {%- endmacro %}
+
+{#- An expression as text, for explanations and keys: dbt's cross-database cast to its string type. -#}
+{% macro to_text(expression) -%}
+    {{ dbt.cast(expression, dbt.type_string()) | trim }}
+{%- endmacro %}

@@ -22,7 +22,7 @@
 {% macro settlement_lookback_cutoffs(relation, watermark_column='report_created_at') -%}
     select
         seller_id,
-        {{ dbt.dateadd('day', -1 * (var('settlement_lookback_days', 14) | int), 'max(' ~ watermark_column ~ ')') }}
+        {{ dbt.dateadd('day', -1 * (var('settlement_lookback_days') | int), 'max(' ~ watermark_column ~ ')') }}
             as cutoff_at
     from {{ relation }}
     group by seller_id

@@ -1,12 +1,10 @@
 {#- The ROI rollups (sku_profitability_monthly, sku_profitability_to_date): the amounts they sum, and the
     ratios they recompute on the sums (a ratio of a rollup is never an average of its parts' ratios). -#}
 
-{#- The money columns of roi.sku_profitability that roll up by summing. -#}
+{#- The money columns of roi.sku_profitability that roll up by summing: the categories' columns
+    (macros/settlement_categories.sql), then the allocated amount and the two totals. -#}
 {% macro roi_summed_amounts() -%}
-    {{ return(['gross_sales', 'shipping_revenue', 'promotions', 'refunds', 'referral_fees', 'refund_commissions',
-               'fba_fees', 'other_fees', 'storage_fees', 'reimbursements', 'ad_spend', 'adjustments',
-               'unmapped_amount', 'tax_collected', 'tax_withheld', 'allocated_amount', 'net_proceeds',
-               'contribution_before_cogs']) }}
+    {{ return(roi_amount_columns() + ['allocated_amount', 'net_proceeds', 'contribution_before_cogs']) }}
 {%- endmacro %}
 
 {#- cogs, contribution_margin, margin_pct, roi_pct, tacos_pct from summed columns of `relation` (an alias);

@@ -1,5 +1,5 @@
--- The staged lines of each settlement add up to what the loader parsed from the same document, unless a
--- re-issue replaced them (rows = failures: lines lost or duplicated between raw and staging).
+-- The staged lines of each settlement's summary document add up to what the loader parsed from that document
+-- (rows = failures: lines lost or duplicated between raw and staging; staging holds every version's lines).
 -- In Dagster: a check on the staged lines (meta.dagster.ref), the table it guards.
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_spapi__settlement_lines'}}}) }}
 select reports.settlement_id, reports.parsed_lines_amount, sum(lines.amount) as staged_amount

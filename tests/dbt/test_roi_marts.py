@@ -30,7 +30,7 @@ def test_profitability_totals_equal_settlement_lines_by_category(built_lakehouse
         (row[0], row[1], row[2], row[3]): Decimal(row[4])
         for row in built_lakehouse.query("""
             select seller_id, marketplace_id, cast(date_trunc('month', posted_date) as date), category, sum(amount)
-            from staging.stg_spapi__settlement_lines
+            from intermediate.int_settlement_lines_categorised
             where category not in ('reserve_held', 'reserve_released', 'transfer')
             group by all""")
     }
@@ -51,7 +51,7 @@ def test_gross_sales_per_sku_equal_principal_lines(built_lakehouse: BuiltLakehou
     rows = built_lakehouse.query("""
         with lines as (
             select seller_id, marketplace_id, sku, sum(amount) as principal, sum(quantity) as units
-            from staging.stg_spapi__settlement_lines
+            from intermediate.int_settlement_lines_categorised
             where category = 'principal' and transaction_type = 'Order'
             group by all
         ),

@@ -1,6 +1,4 @@
 {#- Each listing (seller, marketplace, SKU) with the catalog facts of its ASIN in that marketplace. -#}
-{{ config(materialized='view', schema='intermediate') }}
-
 select
     listings.listing_key,
     listings.seller_id,

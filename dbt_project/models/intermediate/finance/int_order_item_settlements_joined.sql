@@ -22,7 +22,7 @@ with refresh as (
 
 lines as (
     select settlement_lines.*
-    from {{ ref('stg_spapi__settlement_lines') }} as settlement_lines
+    from {{ ref('int_settlement_lines_categorised') }} as settlement_lines
     inner join refresh
         on settlement_lines.seller_id = refresh.seller_id
         and settlement_lines.settlement_id = refresh.settlement_id
@@ -31,7 +31,7 @@ lines as (
 {%- else %}
 
 with lines as (
-    select * from {{ ref('stg_spapi__settlement_lines') }}
+    select * from {{ ref('int_settlement_lines_categorised') }}
     where transaction_type = 'Order' and order_id is not null
 ),
 {%- endif %}

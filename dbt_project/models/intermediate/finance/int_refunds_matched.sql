@@ -2,7 +2,7 @@
     the original order item's settlement; with the refunded referral fee, the refund administration fee
     Amazon kept and the one the rule expects: min(5.00, 20% of the refunded referral fee). -#}
 with lines as (
-    select * from {{ ref('stg_spapi__settlement_lines') }}
+    select * from {{ ref('int_settlement_lines_categorised') }}
     where transaction_type = 'Refund'
 ),
 

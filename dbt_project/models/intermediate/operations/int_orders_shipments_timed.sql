@@ -3,15 +3,13 @@
     The Orders report has no ship timestamp; an order is shipped when its status is Shipped, and the
     ship time is the first settlement `Order` line posted for it (Amazon posts an order's charge when it
     ships), else the order's last update (the status change to Shipped). -#}
-{{ config(materialized='view', schema='intermediate') }}
-
 with orders as (
     select * from {{ ref('stg_spapi__orders') }}
 ),
 
 first_posting as (
     select seller_id, order_id, min(posted_at) as first_posted_at
-    from {{ ref('stg_spapi__settlement_lines') }}
+    from {{ ref('int_settlement_lines_categorised') }}
     where transaction_type = 'Order' and order_id is not null
     group by seller_id, order_id
 ),

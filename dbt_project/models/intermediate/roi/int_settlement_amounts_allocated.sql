@@ -11,8 +11,6 @@
     Cash movements that are not profit or loss (reserve held/released, transfers) are left out.
     report_created_at: the newest settlement document behind the row (roi.sku_profitability's
     incremental watermark). -#}
-{{ config(materialized='view', schema='intermediate') }}
-
 with lines as (
     select
         seller_id,
@@ -27,8 +25,8 @@ with lines as (
         transaction_type,
         settlement_line_id,
         report_created_at
-    from {{ ref('stg_spapi__settlement_lines') }}
-    where category not in ('reserve_held', 'reserve_released', 'transfer')
+    from {{ ref('int_settlement_lines_categorised') }}
+    where {{ is_roi_category('category') }}
 ),
 
 sku_lines as (

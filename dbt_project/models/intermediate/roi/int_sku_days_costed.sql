@@ -5,25 +5,7 @@
     converted from the cost's currency to the marketplace currency with the month's rates of the
     `fx_rates` seed. A unit-cost row with an empty seller_id applies to that SKU for every seller; a
     row with the seller's id wins. SKUs with no unit cost get null COGS (has_unit_cost = false). -#}
-{{ config(materialized='view', schema='intermediate') }}
-
-{%- set categories = [
-    ('principal', 'gross_sales'),
-    ('shipping', 'shipping_revenue'),
-    ('promotion', 'promotions'),
-    ('refund', 'refunds'),
-    ('referral_fee', 'referral_fees'),
-    ('refund_commission', 'refund_commissions'),
-    ('fba_fulfillment_fee', 'fba_fees'),
-    ('other_fee', 'other_fees'),
-    ('storage_fee', 'storage_fees'),
-    ('reimbursement', 'reimbursements'),
-    ('ad_spend', 'ad_spend'),
-    ('adjustment', 'adjustments'),
-    ('unmapped', 'unmapped_amount'),
-    ('tax', 'tax_collected'),
-    ('withheld_tax', 'tax_withheld'),
-] %}
+{%- set categories = roi_category_columns() %}
 
 with amounts as (
     select * from {{ ref('int_settlement_amounts_allocated') }}
@@ -50,11 +32,11 @@ pivoted as (
 
 unit_costs as (
     select
-        nullif(trim(cast(seller_id as {{ dbt.type_string() }})), '') as seller_id,
-        cast(sku as {{ dbt.type_string() }}) as sku,
+        nullif(trim({{ to_text('seller_id') }}), '') as seller_id,
+        {{ to_text('sku') }} as sku,
         cast(unit_cost as decimal(18, 4)) as unit_cost,
-        upper(cast(currency as {{ dbt.type_string() }})) as currency
-    from {{ ref(var('unit_costs_seed', 'unit_costs')) }}
+        upper({{ to_text('currency') }}) as currency
+    from {{ ref(var('unit_costs_seed')) }}
 ),
 
 fx as (

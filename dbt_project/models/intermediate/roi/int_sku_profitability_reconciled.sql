@@ -1,15 +1,7 @@
 {#- The acceptance check as a model: per seller, marketplace, month and category, the settlement lines'
     total next to roi.sku_profitability's total. `is_equal` is tested to be true everywhere, so a
     profitability mart that drops or double-counts a cent fails the build. -#}
-{{ config(materialized='view', schema='intermediate') }}
-
-{%- set categories = [
-    ('principal', 'gross_sales'), ('shipping', 'shipping_revenue'), ('promotion', 'promotions'),
-    ('refund', 'refunds'), ('referral_fee', 'referral_fees'), ('refund_commission', 'refund_commissions'),
-    ('fba_fulfillment_fee', 'fba_fees'), ('other_fee', 'other_fees'), ('storage_fee', 'storage_fees'),
-    ('reimbursement', 'reimbursements'), ('ad_spend', 'ad_spend'), ('adjustment', 'adjustments'),
-    ('unmapped', 'unmapped_amount'), ('tax', 'tax_collected'), ('withheld_tax', 'tax_withheld'),
-] %}
+{%- set categories = roi_category_columns() %}
 
 with settled as (
     select
@@ -19,8 +11,8 @@ with settled as (
         cast({{ dbt.date_trunc('month', 'posted_date') }} as date) as posted_month,
         category,
         sum(amount) as amount
-    from {{ ref('stg_spapi__settlement_lines') }}
-    where category not in ('reserve_held', 'reserve_released', 'transfer')
+    from {{ ref('int_settlement_lines_categorised') }}
+    where {{ is_roi_category('category') }}
     group by 1, 2, 3, 4, 5
 ),
 
@@ -39,7 +31,7 @@ mart as (
 select
     coalesce(settled.seller_id, mart.seller_id) || '|' || coalesce(settled.marketplace_id, mart.marketplace_id)
         || '|' || coalesce(settled.currency, mart.currency)
-        || '|' || cast(coalesce(settled.posted_month, mart.posted_month) as {{ dbt.type_string() }})
+        || '|' || {{ to_text('coalesce(settled.posted_month, mart.posted_month)') }}
         || '|' || coalesce(settled.category, mart.category) as reconciliation_key,
     coalesce(settled.seller_id, mart.seller_id) as seller_id,
     coalesce(settled.marketplace_id, mart.marketplace_id) as marketplace_id,

@@ -8,8 +8,6 @@
       dimensions      15  no item dimensions -10; no package dimensions -5
       browse node     15  missing -15
     A listing whose ASIN has no catalog item scores only its title (the rest is unknown: lost). -#}
-{{ config(materialized='table', schema='catalog') }}
-
 with listings as (
     select * from {{ ref('int_listings_joined_catalog') }}
 ),
@@ -69,20 +67,20 @@ select
         case
             when coalesce(bullet_point_count, 0) = 0 then 'no bullet points (-20)'
             when bullet_point_count < 5
-                then 'only ' || cast(bullet_point_count as {{ dbt.type_string() }}) || ' of 5 bullet points (-10)'
+                then 'only ' || {{ to_text('bullet_point_count') }} || ' of 5 bullet points (-10)'
         end,
         case
             when coalesce(image_count, 0) = 0 then 'no images (-20)'
             when image_count < 4
-                then 'only ' || cast(image_count as {{ dbt.type_string() }}) || ' images, 7 recommended (-12)'
+                then 'only ' || {{ to_text('image_count') }} || ' images, 7 recommended (-12)'
             when image_count < 7
-                then 'only ' || cast(image_count as {{ dbt.type_string() }}) || ' images, 7 recommended (-5)'
+                then 'only ' || {{ to_text('image_count') }} || ' images, 7 recommended (-5)'
         end,
         case
             when coalesce(attribute_count, 0) < 5
-                then 'only ' || cast(coalesce(attribute_count, 0) as {{ dbt.type_string() }}) || ' attributes, 8 expected (-15)'
+                then 'only ' || {{ to_text('coalesce(attribute_count, 0)') }} || ' attributes, 8 expected (-15)'
             when attribute_count < 8
-                then 'only ' || cast(attribute_count as {{ dbt.type_string() }}) || ' attributes, 8 expected (-5)'
+                then 'only ' || {{ to_text('attribute_count') }} || ' attributes, 8 expected (-5)'
         end,
         case when not coalesce(has_item_dimensions, false) then 'no item dimensions (-10)' end,
         case when not coalesce(has_package_dimensions, false) then 'no package dimensions (-5)' end,

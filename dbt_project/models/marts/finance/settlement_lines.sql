@@ -12,7 +12,7 @@
 -- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
 
 with lines as (
-    select * from {{ ref('stg_spapi__settlement_lines') }}
+    select * from {{ ref('int_settlement_lines_categorised') }}
 )
 
 select

@@ -1,6 +1,4 @@
-{%- set categories = ['principal', 'shipping', 'tax', 'withheld_tax', 'promotion', 'referral_fee',
-        'fba_fulfillment_fee', 'other_fee', 'refund', 'refund_commission', 'reimbursement', 'reserve_held',
-        'reserve_released', 'ad_spend', 'storage_fee', 'adjustment', 'transfer', 'unmapped'] -%}
+{%- set categories = settlement_categories() -%}
 
 {#- One row per settlement: reported total against the sum of its lines, the matched event group and
     its transfer, and a reconciliation status:
@@ -14,7 +12,7 @@ with settlements as (
 
 documents as (
     select seller_id, settlement_id, max(version_count) as document_count
-    from {{ ref('stg_spapi__settlement_report_documents') }}
+    from {{ ref('int_settlement_documents_ranked') }}
     group by seller_id, settlement_id
 ),
 
@@ -29,7 +27,7 @@ lines as (
         sum(case when category = '{{ category }}' then 1 else 0 end) as {{ category }}_line_count,
 {%- endfor %}
         max(marketplace_name) as marketplace_name
-    from {{ ref('stg_spapi__settlement_lines') }}
+    from {{ ref('int_settlement_lines_categorised') }}
     group by seller_id, settlement_id
 ),
 

@@ -2,9 +2,7 @@
     cancellations. A shipment is late when it left more than var `late_shipment_hours` (default 48)
     hours after the purchase; an open order is overdue when it has waited longer than that by the end
     of the `as_of` day. -#}
-{{ config(materialized='table', schema='operations') }}
-
-{%- set late_hours = var('late_shipment_hours', 48) %}
+{%- set late_hours = var('late_shipment_hours') %}
 
 with orders as (
     select * from {{ ref('int_orders_shipments_timed') }}

@@ -1,11 +1,6 @@
 {#- Profit and loss per seller, marketplace and month: in the marketplace currency, and converted to
     USD (columns `*_usd`) with the month's rate of the `fx_rates` seed, so marketplaces can be added. -#}
-{{ config(materialized='table', schema='roi') }}
-
-{%- set amounts = ['gross_sales', 'shipping_revenue', 'promotions', 'refunds', 'referral_fees',
-    'refund_commissions', 'fba_fees', 'other_fees', 'storage_fees', 'reimbursements', 'ad_spend',
-    'adjustments', 'unmapped_amount', 'tax_collected', 'tax_withheld', 'net_proceeds',
-    'contribution_before_cogs'] %}
+{%- set amounts = roi_amount_columns() + ['net_proceeds', 'contribution_before_cogs'] %}
 {#- What Amazon charges for selling (advertising is a choice, shown as TACoS; tax is a pass-through). -#}
 {%- set amazon_fees = 'referral_fees + refund_commissions + fba_fees + other_fees + storage_fees' %}
 {%- set usd_amounts = ['gross_sales', 'refunds', 'ad_spend', 'net_proceeds', 'contribution_before_cogs',

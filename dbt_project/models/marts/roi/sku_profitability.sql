@@ -9,17 +9,16 @@
     incremental_strategy='delete+insert',
     unique_key=['seller_id', 'marketplace_id', 'posted_month'],
     on_schema_change='fail',
-    schema='roi',
 ) }}
 -- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
--- depends_on: {{ ref('stg_spapi__settlement_lines') }}
+-- depends_on: {{ ref('int_settlement_lines_categorised') }}
 
 with days as (
     select * from {{ ref('int_sku_days_costed') }} as costed_days
     {%- if is_incremental() %}
     where exists (
         select 1
-        from {{ ref('stg_spapi__settlement_lines') }} as lines
+        from {{ ref('int_settlement_lines_categorised') }} as lines
         inner join ({{ settlements_to_refresh(this) }}) as refresh
             on lines.seller_id = refresh.seller_id
             and lines.settlement_id = refresh.settlement_id
@@ -33,12 +32,8 @@ with days as (
 margins as (
     select
         *,
-        gross_sales + shipping_revenue + promotions + refunds + referral_fees + refund_commissions
-            + fba_fees + other_fees + storage_fees + reimbursements + ad_spend + adjustments
-            + unmapped_amount + tax_collected + tax_withheld as net_proceeds,
-        gross_sales + shipping_revenue + promotions + refunds + referral_fees + refund_commissions
-            + fba_fees + other_fees + storage_fees + reimbursements + ad_spend + adjustments
-            + unmapped_amount as contribution_before_cogs
+        {{ roi_amount_columns() | join(' + ') }} as net_proceeds,
+        {{ roi_amount_columns(contribution_only=true) | join(' + ') }} as contribution_before_cogs
     from days
 )
 
@@ -53,21 +48,9 @@ select
     currency,
     cast(units_sold as bigint) as units_sold,
     cast(units_refunded as bigint) as units_refunded,
-    gross_sales,
-    shipping_revenue,
-    promotions,
-    refunds,
-    referral_fees,
-    refund_commissions,
-    fba_fees,
-    other_fees,
-    storage_fees,
-    reimbursements,
-    ad_spend,
-    adjustments,
-    unmapped_amount,
-    tax_collected,
-    tax_withheld,
+    {%- for column in roi_amount_columns() %}
+    {{ column }},
+    {%- endfor %}
     allocated_amount,
     cast(net_proceeds as decimal(18, 2)) as net_proceeds,
     cast(contribution_before_cogs as decimal(18, 2)) as contribution_before_cogs,

@@ -1,6 +1,4 @@
 {#- sku_profitability rolled up to calendar months (by posted date); ratios recomputed on the sums. -#}
-{{ config(materialized='table', schema='roi') }}
-
 {%- set amounts = roi_summed_amounts() %}
 
 with months as (

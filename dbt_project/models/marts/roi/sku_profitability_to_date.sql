@@ -1,7 +1,5 @@
 {#- sku_profitability_monthly rolled up over the whole settled period per seller, marketplace and SKU; ratios
     recomputed on the sums (a month's ROI cannot be averaged into a period's). -#}
-{{ config(materialized='table', schema='roi') }}
-
 {%- set amounts = roi_summed_amounts() %}
 
 with months as (

@@ -1,100 +1,30 @@
-{#- Only the newest loaded document's lines of each settlement: a re-issued settlement whose content
-    changed is loaded again as a new version (dlt_sources/spapi/settlements.py). Every line is kept
-    and categorised; a label the mapping seed does not know becomes `unmapped`, never dropped. -#}
-with lines as (
-    select * from {{ source('raw_spapi', 'settlement_lines') }}
-),
-
-documents as (
-    select seller_id, report_id, created_at from {{ source('raw_spapi', 'settlement_report_documents') }}
-),
-
--- The newest version: the document Amazon created last (report ids as the tie-break).
-newest_report as (
-    select seller_id, settlement_id, report_id, report_created_at
-    from (
-        select
-            versions.seller_id, versions.settlement_id, versions.report_id,
-            documents.created_at as report_created_at,
-            row_number() over (
-                partition by versions.seller_id, versions.settlement_id
-                order by documents.created_at desc nulls last, versions.report_id desc
-            ) as version_rank
-        from (select distinct seller_id, settlement_id, report_id from lines) as versions
-        left join documents
-            on versions.seller_id = documents.seller_id
-            and versions.report_id = documents.report_id
-    ) as ranked
-    where version_rank = 1
-),
-
-categories as (
-    select transaction_type, amount_type, amount_description, category
-    from {{ ref('settlement_line_categories') }}
-),
-
-labels as (
-    select distinct transaction_type, amount_type, amount_description from lines
-),
-
--- The most specific mapping row wins: an exact transaction type over `*`, an exact description over `*`.
-label_categories as (
-    select transaction_type, amount_type, amount_description, category
-    from (
-        select
-            labels.transaction_type,
-            labels.amount_type,
-            labels.amount_description,
-            categories.category,
-            row_number() over (
-                partition by labels.transaction_type, labels.amount_type, labels.amount_description
-                order by
-                    case when categories.transaction_type = '*' then 1 else 0 end,
-                    case when categories.amount_description = '*' then 1 else 0 end
-            ) as match_rank
-        from labels
-        inner join categories
-            on categories.amount_type = labels.amount_type
-            and categories.transaction_type in (labels.transaction_type, '*')
-            and categories.amount_description in (labels.amount_description, '*')
-    ) as ranked
-    where match_rank = 1
-)
-
+{#- Every detail line of every loaded settlement document version, as the loader appended it. Which
+    version counts, and each line's category, are decided downstream (int_settlement_lines_categorised). -#}
 select
-    lines.settlement_id || '-' || cast(lines.line_number as {{ dbt.type_string() }}) as settlement_line_id,
-    lines.settlement_id,
-    lines.report_id,
-    {{ to_utc('newest_report.report_created_at') }} as report_created_at,
-    lines.line_number,
-    lines.seller_id,
-    lines.marketplace_id,
-    lines.marketplace_name,
-    lines.transaction_type,
-    nullif(lines.order_id, '') as order_id,
-    nullif(lines.merchant_order_id, '') as merchant_order_id,
-    nullif(lines.adjustment_id, '') as adjustment_id,
-    nullif(lines.shipment_id, '') as shipment_id,
-    nullif(lines.fulfillment_id, '') as fulfillment_channel,
-    lines.amount_type,
-    lines.amount_description,
-    coalesce(label_categories.category, 'unmapped') as category,
-    {{ money('lines.amount') }} as amount,
-    lines.currency,
-    lines.posted_date,
-    {{ to_utc('lines.posted_at') }} as posted_at,
-    nullif(lines.order_item_code, '') as order_item_code,
-    nullif(lines.merchant_order_item_id, '') as merchant_order_item_id,
-    nullif(lines.merchant_adjustment_item_id, '') as merchant_adjustment_item_id,
-    nullif(lines.sku, '') as sku,
-    lines.quantity_purchased as quantity,
-    nullif(lines.promotion_id, '') as promotion_id
-from lines
-inner join newest_report
-    on lines.seller_id = newest_report.seller_id
-    and lines.settlement_id = newest_report.settlement_id
-    and lines.report_id = newest_report.report_id
-left join label_categories
-    on lines.transaction_type = label_categories.transaction_type
-    and lines.amount_type = label_categories.amount_type
-    and lines.amount_description = label_categories.amount_description
+    seller_id || '-' || settlement_id || '-' || report_id || '-' || {{ to_text('line_number') }}
+        as settlement_report_line_id,
+    settlement_id,
+    report_id,
+    line_number,
+    seller_id,
+    marketplace_id,
+    marketplace_name,
+    transaction_type,
+    nullif(order_id, '') as order_id,
+    nullif(merchant_order_id, '') as merchant_order_id,
+    nullif(adjustment_id, '') as adjustment_id,
+    nullif(shipment_id, '') as shipment_id,
+    nullif(fulfillment_id, '') as fulfillment_channel,
+    amount_type,
+    amount_description,
+    {{ money('amount') }} as amount,
+    currency,
+    posted_date,
+    {{ to_utc('posted_at') }} as posted_at,
+    nullif(order_item_code, '') as order_item_code,
+    nullif(merchant_order_item_id, '') as merchant_order_item_id,
+    nullif(merchant_adjustment_item_id, '') as merchant_adjustment_item_id,
+    nullif(sku, '') as sku,
+    quantity_purchased as quantity,
+    nullif(promotion_id, '') as promotion_id
+from {{ source('raw_spapi', 'settlement_lines') }}

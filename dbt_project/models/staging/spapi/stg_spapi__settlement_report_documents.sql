@@ -1,4 +1,5 @@
-{#- The document content is left out: the lines and the summary are staged from their own tables. -#}
+{#- The document content is left out: the lines and the summary are staged from their own tables. Which
+    version of a settlement is the newest is ranked downstream (int_settlement_documents_ranked). -#}
 select
     report_id,
     seller_id,
@@ -6,8 +7,5 @@ select
     marketplace_id,
     document_id,
     document_bytes,
-    {{ to_utc('created_at') }} as report_created_at,
-    row_number() over (partition by seller_id, settlement_id order by created_at desc, report_id desc) = 1
-        as is_newest_version,
-    count(*) over (partition by seller_id, settlement_id) as version_count
+    {{ to_utc('created_at') }} as report_created_at
 from {{ source('raw_spapi', 'settlement_report_documents') }}
