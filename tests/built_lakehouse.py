@@ -1,5 +1,5 @@
 """The session's built lakehouse: one sandbox, one full ingest, one `dbt build`, shared by every test that
-reads marts (tests/dbt, tests/spapi_elt/reports). Registered once for the whole suite by tests/conftest.py
+reads marts (tests/dbt_project, tests/spapi_elt/reports). Registered once for the whole suite by tests/conftest.py
 (`pytest_plugins`), so the expensive build runs once per session whichever folders run.
 """
 

@@ -26,8 +26,8 @@ from spapi_sandbox import launcher
 from spapi_sandbox.launcher import RunningSandbox
 from spapi_sandbox.world import Account, DataArguments, World
 
-# The built lakehouse (sandbox -> ingest -> dbt build) is shared by tests/dbt and tests/spapi_elt/reports: one fixture
-# for the whole suite, so it is built once per session.
+# The built lakehouse (sandbox -> ingest -> dbt build) and the reports published from it are shared by
+# tests/dbt_project, tests/spapi_elt/reports and tests/orchestration: built once per session.
 pytest_plugins = ("tests.built_lakehouse", "tests.published_reports")
 
 ROOT = Path(__file__).resolve().parents[1]

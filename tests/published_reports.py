@@ -1,5 +1,5 @@
-"""The published reports: the built lakehouse (tests/built_lakehouse.py, shared with tests/dbt) and one report
-pair per seller published from it once per session, for the report tests and the Dagster asset's tests."""
+"""The published reports: the built lakehouse (tests/built_lakehouse.py, shared with tests/dbt_project) and
+one report pair per seller published from it once per session, for the report tests and the Dagster asset's tests."""
 
 from __future__ import annotations
 

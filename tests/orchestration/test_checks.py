@@ -1,4 +1,5 @@
-"""The lakehouse checks on tiny hand-made lakehouses: they pass on clean data and fail on what they guard."""
+"""The lakehouse checks on tiny hand-made lakehouses: they pass on clean data and fail on what they guard. (The
+blocking settlements check is a dbt test now: tests/dbt_project/test_singular_tests.py.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.checks.checks import CanaryConfig, pii_canary_scan, settlements_reconciled_or_explained
+from orchestration.defs.checks.checks import CanaryConfig, pii_canary_scan
 from orchestration.resources import LakehouseResource
 
 
@@ -35,19 +36,3 @@ def test_pii_canary_scan_passes_on_protected_data(tmp_path: Path) -> None:
                                "create table raw_spapi.orders (id varchar, buyer_name varchar)",
                                "insert into raw_spapi.orders values ('1', 'e1:k:abc'), ('2', null)")
     assert pii_canary_scan(config=CanaryConfig(canaries_file=str(canaries)), lakehouse=lakehouse).passed
-
-
-def test_settlements_without_recorded_exceptions_fail_the_blocking_check(tmp_path: Path) -> None:
-    lakehouse = lakehouse_with(
-        tmp_path / "l.duckdb", "create schema finance",
-        "create table finance.settlements (seller_id varchar, settlement_id varchar, reconciliation_status varchar)",
-        "create table finance.reconciliation_exceptions (seller_id varchar, settlement_id varchar, kind varchar)",
-        "insert into finance.settlements values ('S', '1', 'reconciled'), ('S', '2', 'open'), "
-        "('S', '3', 'difference'), ('S', '4', 'deposit missing')",
-        "insert into finance.reconciliation_exceptions values ('S', '3', 'deposit_mismatch')")
-    result = settlements_reconciled_or_explained(lakehouse=lakehouse)
-    assert not result.passed
-    assert result.metadata["unexplained"].value == [["S", "4", "deposit missing"]]
-    with duckdb.connect(lakehouse.path) as con:
-        con.execute("insert into finance.reconciliation_exceptions values ('S', '4', 'deposit_missing')")
-    assert settlements_reconciled_or_explained(lakehouse=lakehouse).passed

@@ -152,7 +152,7 @@ def test_lakehouse_checks_are_attached(defs: dg.Definitions, graph) -> None:
     for key in RAW_ASSET_KEYS.values():
         assert dg.AssetCheckKey(key, "raw_tables_fresh") in checks
         assert dg.AssetCheckKey(key, "api_throttle_rate") in checks
-    blocking = dg.AssetCheckKey(dg.AssetKey(["finance", "settlements"]), "settlements_reconciled_or_explained")
+    blocking = dg.AssetCheckKey(dg.AssetKey(["finance", "settlements"]), "assert_settlements_reconciled_or_explained")
     assert blocking in checks
     assert dg.AssetCheckKey(RAW_ASSET_KEYS["order_buyers"], "pii_canary_scan") in checks
     assert graph.get_check_spec(blocking).blocking

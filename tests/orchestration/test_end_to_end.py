@@ -29,7 +29,7 @@ from spapi_sandbox.truth import truth
 from spapi_sandbox.world import DataArguments
 from tests.built_lakehouse import BuiltLakehouse
 from tests.conftest import launch_sandbox
-from tests.dbt.test_oracle import planted, reported
+from tests.dbt_project.test_oracle import planted, reported
 from tests.spapi_elt.ingest_helpers import RUN_FACT_TABLES
 
 pytestmark = pytest.mark.integration
@@ -195,7 +195,7 @@ def test_the_backfill_passes_its_window_to_dbt(dagster_run: DagsterRun) -> None:
 def test_checks_pass(dagster_run: DagsterRun) -> None:
     evaluations = dagster_run.result.get_asset_check_evaluations()
     by_key = {e.asset_check_key: e for e in evaluations}
-    blocking = dg.AssetCheckKey(dg.AssetKey(["finance", "settlements"]), "settlements_reconciled_or_explained")
+    blocking = dg.AssetCheckKey(dg.AssetKey(["finance", "settlements"]), "assert_settlements_reconciled_or_explained")
     assert by_key[blocking].passed, by_key[blocking].metadata
     for key in RAW_ASSET_KEYS.values():
         assert by_key[dg.AssetCheckKey(key, "raw_tables_fresh")].passed, key

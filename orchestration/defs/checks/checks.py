@@ -6,8 +6,9 @@
   metadata), a warning above `max_share`: quotas are paced, so a high rate means the pacing is off;
 - PII canaries: no known buyer value (names, emails, phones, street lines: one per line in the file
   SPAPI_PII_CANARIES, e.g. the sandbox truth's `pii_canaries`) appears in plaintext anywhere in the lakehouse;
-- settlements: blocking; every settlement in finance.settlements either reconciles (or is still open,
-  awaiting its deposit) or has its exceptions recorded in finance.reconciliation_exceptions.
+
+What the marts promise (every settlement reconciles or has its exceptions recorded, ...) are dbt tests,
+which dagster-dbt turns into checks on the marts they guard (error severity: blocking).
 """
 
 import os
@@ -22,11 +23,6 @@ from dlt_sources.spapi import RESOURCE_TABLES
 from orchestration.defs.ingest.assets import RAW_ASSET_KEYS
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource
 from spapi_elt.lakehouse import DATASET
-
-SETTLEMENTS_KEY = dg.AssetKey(["finance", "settlements"])
-RECONCILIATION_EXCEPTIONS_KEY = dg.AssetKey(["finance", "reconciliation_exceptions"])
-# Statuses that need no finding: the money added up and arrived, or the deposit is not due yet.
-SETTLED_STATUSES = ("reconciled", "open")
 
 
 class FreshnessConfig(dg.Config):
@@ -144,32 +140,4 @@ def pii_canary_scan(config: CanaryConfig, lakehouse: LakehouseResource) -> dg.As
         metadata={"canaries": len(canaries), "tables_with_hits": dg.MetadataValue.json(found)})
 
 
-UNEXPLAINED_SQL = f"""
-    select s.seller_id, s.settlement_id, s.reconciliation_status
-    from finance.settlements as s
-    where s.reconciliation_status not in ({", ".join(f"'{s}'" for s in SETTLED_STATUSES)})
-      and not exists (
-          select 1 from finance.reconciliation_exceptions as e
-          where e.seller_id = s.seller_id and e.settlement_id = s.settlement_id)
-    order by 1, 2
-"""
-
-
-@dg.asset_check(asset=SETTLEMENTS_KEY, additional_deps=[RECONCILIATION_EXCEPTIONS_KEY], blocking=True,
-                pool=LAKEHOUSE_POOL,
-                description="Every settlement reconciles (or awaits its deposit) or has its exceptions recorded.")
-def settlements_reconciled_or_explained(lakehouse: LakehouseResource) -> dg.AssetCheckResult:
-    with duckdb.connect(str(lakehouse.resolved()), read_only=True) as con:
-        unexplained = con.execute(UNEXPLAINED_SQL).fetchall()
-        statuses = dict(con.execute("select reconciliation_status, count(*) from finance.settlements "
-                                    "group by 1").fetchall())
-    return dg.AssetCheckResult(
-        passed=not unexplained,
-        description=(f"{len(unexplained)} settlement(s) neither reconcile nor have exceptions recorded"
-                     if unexplained else None),
-        metadata={"settlements": sum(statuses.values()), **{f"status/{k}": v for k, v in statuses.items()},
-                  "unexplained": dg.MetadataValue.json([list(r) for r in unexplained[:50]])})
-
-
-defs = dg.Definitions(asset_checks=[raw_tables_fresh, api_throttle_rate, pii_canary_scan,
-                                   settlements_reconciled_or_explained])
+defs = dg.Definitions(asset_checks=[raw_tables_fresh, api_throttle_rate, pii_canary_scan])

@@ -21,7 +21,7 @@ import pytest
 
 from spapi_elt.dbt_runner import BuildResult, RunWindow, build
 from tests.built_lakehouse import BuiltLakehouse
-from tests.dbt.test_oracle import planted, reported
+from tests.dbt_project.test_oracle import planted, reported
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dlt_sources.spapi.transform import build
+from spapi_elt.dbt_runner import build
 from tests.built_lakehouse import BuiltLakehouse
 
 pytestmark = pytest.mark.integration
