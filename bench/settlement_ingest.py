@@ -13,6 +13,8 @@ Modes:
   product        the product's path: settlements.document_items (flatfiles.parse_settlement, Arrow tables)
                  through lakehouse.pipeline() (dlt -> parquet -> DuckDB with the loader's settings):
                  settlement_lines appended once per document, settlement_reports merged
+  product-insert-only  the same with settlement_lines as dlt's keyed insert-only merge (a line whose key
+                 exists is skipped): what making every load idempotent by key would cost
   parse          flatfiles.parse_settlement only (no load)
   dictreader     csv.DictReader over the decoded file, as common connectors do (parse only, for scale)
 
@@ -88,6 +90,19 @@ else:
             facts["quarantined"] = len(parsed.quarantine)
             facts["total_amount"] = str(parsed.summary["total_amount"])
     else:  # product: the settlements resource's own document path and the lakehouse's own pipeline
+        if mode == "product-insert-only":
+            import dlt_sources.spapi.tables as tables
+            plain = tables.to_table
+
+            def to_table(table, item):
+                if table != "settlement_lines":
+                    return plain(table, item)
+                hints = dlt.mark.make_hints(table_name=table, primary_key=list(tables.PRIMARY_KEYS[table]),
+                                            write_disposition={"disposition": "merge", "strategy": "insert-only"})
+                return dlt.mark.with_hints(item, hints, create_table_variant=True)
+
+            import dlt_sources.spapi.settlements as settlements_module
+            settlements_module.to_table = to_table
         quarantined = []
         items = document_items(lambda: open(path, "rb"), seller_id="A2BENCHSELLER", marketplace_id="A1PA6795UKMFR9",
                                report_id="1", document_id="bench", created_at=None, size=os.path.getsize(path),

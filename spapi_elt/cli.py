@@ -1,15 +1,22 @@
-"""`spapi-elt`: load SP-API data into the lakehouse, manage credentials, purge PII, run the demo.
+"""`spapi-elt`: load SP-API data into the lakehouse, build the marts, write reports, purge PII, run the demo.
 
-    spapi-elt ingest [--config FILE] [--accounts A,B] [--start DATE] [--end DATE] [--resources R,S]
+    spapi-elt ingest [--config FILE] [--accounts A,B] [--start DATE] [--end DATE] [--resources R,S] [--wait]
     spapi-elt demo [--seed N] [--sellers K] [--start DATE] [--days D] [--lakehouse PATH]
-    spapi-elt transform [--lakehouse PATH] [--as-of DATE]
-    spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR]
-    spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30]
+    spapi-elt transform [--lakehouse PATH] [--as-of DATE] [--wait]
+    spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR] [--wait]
+    spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30] [--wait]
     spapi-elt credentials set NAME        (the value is read from stdin, never from the command line)
     spapi-elt credentials check [--config FILE]
 
-Exit codes: 0 done; 1 the run finished but some accounts failed (their data is not loaded and
-their cursors did not move) or a secret expires soon; 2 bad input or configuration.
+One run at a time per lakehouse: a second one says who holds it and exits 2, or waits with --wait.
+
+Exit codes:
+  0  done;
+  1  the run finished but some accounts failed (what they had read before the error is loaded, merged on its
+     keys so a retry rewrites it; their resume points did not move, so the next run reads it again), or a
+     secret expires soon;
+  2  nothing done or the run stopped: bad input or configuration, or the environment (the lakehouse in use,
+     a read-only or full disk, a failing dbt test); one line says which.
 """
 
 from __future__ import annotations
@@ -18,19 +25,29 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dlt_sources.spapi import UnknownResource, resource_names
-from dlt_sources.spapi.config import ConfigError, credentials_store, load_accounts, secret_resolver
+import duckdb
+import httpx
+
+from dlt_sources.spapi import UnknownResource
+from dlt_sources.spapi.config import ConfigError
 from dlt_sources.spapi.credentials import CredentialsError
 from dlt_sources.spapi.keys import KeyMaterialError
 from dlt_sources.spapi.pii import PiiError
-from spapi_elt.credentials_commands import TrackedSecret, cli_check, cli_set_secret
+from spapi_elt import commands
+from spapi_elt.credentials_commands import cli_set_secret
+from spapi_elt.lakehouse_lock import LakehouseBusy
 
 DEFAULT_CONFIG = Path("accounts.toml")
 DEMO_DIR = Path("data/demo")
+# Errors the user can act on from their message alone: printed as one line, exit code 2.
+USER_ERRORS = (ConfigError, CredentialsError, KeyMaterialError, PiiError, UnknownResource, LakehouseBusy)
+# What the environment can do to a run (a full or read-only disk, a file held by another program, an endpoint
+# out of reach), whatever layers of dlt wrap it: one line, exit code 2, never a traceback.
+ENVIRONMENT_ERRORS = (OSError, duckdb.Error, httpx.TransportError)
 
 
 def _date(text: str) -> datetime:
@@ -44,50 +61,69 @@ def _names(text: str) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spapi-elt", description="SP-API data into the lakehouse.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands_ = parser.add_subparsers(dest="command", required=True)
+    accounts_file = Path(os.environ.get("SPAPI_ACCOUNTS", DEFAULT_CONFIG))
+    wait = {"action": "store_true", "help": "wait for another run on the lakehouse to finish (default: exit 2)"}
 
-    ingest = commands.add_parser("ingest", help="extract, protect PII and load into the lakehouse")
-    ingest.add_argument("--config", type=Path, default=Path(os.environ.get("SPAPI_ACCOUNTS", DEFAULT_CONFIG)))
+    ingest = commands_.add_parser("ingest", help="extract, protect PII and load into the lakehouse")
+    ingest.add_argument("--config", type=Path, default=accounts_file)
     ingest.add_argument("--accounts", type=_names, help="account names or seller ids (default: all)")
     ingest.add_argument("--start", type=_date, help="window start, YYYY-MM-DD (default: resume per account)")
     ingest.add_argument("--end", type=_date, help="window end, YYYY-MM-DD, exclusive (default: now)")
     ingest.add_argument("--resources", type=_names, help="resources to run (default: all)")
     ingest.add_argument("--lakehouse", type=Path, help="DuckDB file (default data/lakehouse.duckdb)")
-    ingest.add_argument("--buyer-days", type=int, default=7,
+    ingest.add_argument("--buyer-days", type=_at_least(0), default=7,
                         help="load buyer details for orders updated in the last N days of the window")
+    ingest.add_argument("--wait", **wait)
 
-    demo = commands.add_parser("demo", help="the whole product on a local sandbox with generated sellers")
+    demo = commands_.add_parser("demo", help="the whole product on a local sandbox with generated sellers")
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--sellers", type=int, default=2)
+    demo.add_argument("--sellers", type=_at_least(1), default=2)
     demo.add_argument("--start", default="2026-01-01", help="first day of the sandbox's data")
-    demo.add_argument("--days", type=int, default=90)
-    demo.add_argument("--orders-per-day", type=int, default=20)
+    demo.add_argument("--days", type=_at_least(1), default=90)
+    demo.add_argument("--orders-per-day", type=_at_least(1), default=20)
     demo.add_argument("--lakehouse", type=Path, default=DEMO_DIR / "lakehouse.duckdb")
 
-    transform = commands.add_parser("transform", help="build the dbt marts over the lakehouse (dbt build)")
+    transform = commands_.add_parser("transform", help="build the dbt marts over the lakehouse (dbt build)")
     transform.add_argument("--lakehouse", type=Path)
     transform.add_argument("--as-of", type=lambda t: _date(t).date(),
                            help="'today' for grace periods (default: today, or the day the loaded data reaches)")
+    transform.add_argument("--wait", **wait)
 
-    report = commands.add_parser("report", help="the settlement reconciliation workbook and page per account")
+    report = commands_.add_parser("report", help="the settlement reconciliation workbook and page per account")
     report.add_argument("--lakehouse", type=Path)
-    report.add_argument("--config", type=Path, default=Path(os.environ.get("SPAPI_ACCOUNTS", DEFAULT_CONFIG)),
+    report.add_argument("--config", type=Path, default=accounts_file,
                         help="accounts file naming the reports (default: reports named by seller id without one)")
     report.add_argument("--out", type=Path, help="reports folder (default SPAPI_REPORTS_DIR, else reports/ "
                                                  "beside the lakehouse)")
+    report.add_argument("--wait", **wait)
 
-    purge = commands.add_parser("purge-pii", help="crypto-shred PII older than the retention window")
+    purge = commands_.add_parser("purge-pii", help="crypto-shred PII older than the retention window")
     purge.add_argument("--lakehouse", type=Path)
-    purge.add_argument("--retention-days", type=int, default=30)
+    purge.add_argument("--retention-days", type=_at_least(0), default=30)
+    purge.add_argument("--wait", **wait)
 
-    credentials = commands.add_parser("credentials", help="the encrypted credentials file")
+    credentials = commands_.add_parser("credentials", help="the encrypted credentials file")
     actions = credentials.add_subparsers(dest="action", required=True)
     set_secret = actions.add_parser("set", help="store a secret read from stdin")
     set_secret.add_argument("name")
     check = actions.add_parser("check", help="report missing secrets and LWA secrets due for rotation")
-    check.add_argument("--config", type=Path, default=Path(os.environ.get("SPAPI_ACCOUNTS", DEFAULT_CONFIG)))
+    check.add_argument("--config", type=Path, default=accounts_file)
     return parser
 
 
@@ -96,132 +132,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     try:
         if ns.command == "ingest":
-            return run_ingest(ns)
+            return commands.run_ingest(ns)
         if ns.command == "demo":
-            return run_demo(ns)
+            return commands.run_demo(ns)
         if ns.command == "purge-pii":
-            return run_purge(ns)
+            return commands.run_purge(ns)
         if ns.command == "transform":
-            return run_transform(ns.lakehouse, ns.as_of)
+            return commands.run_transform(ns.lakehouse, ns.as_of, ns.wait)
         if ns.command == "report":
-            return run_report(ns)
+            return commands.run_report(ns)
         if ns.action == "set":
             return cli_set_secret(ns.name, sys.stdin, sys.stdout)
-        return run_check(ns)
-    except (ConfigError, CredentialsError, KeyMaterialError, PiiError, UnknownResource) as error:
+        return commands.run_check(ns)
+    except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-
-def run_ingest(ns: argparse.Namespace) -> int:
-    from dlt_sources.spapi.client import SpApiClient
-    from dlt_sources.spapi.extraction import Extraction
-    from dlt_sources.spapi.pii import Protector
-    from spapi_elt.ingest import ingest
-
-    accounts = load_accounts(ns.config).select(ns.accounts)
-    resources = resource_names(ns.resources)
-    protector = Protector.from_env()  # no PII key, no run: never a silent fallback to plaintext
-    resolve = secret_resolver(accounts)
-    ctx = Extraction(accounts=accounts, protector=protector, start=ns.start, end=ns.end,
-                     buyer_days=ns.buyer_days,
-                     client_factory=lambda a, audit, stats: SpApiClient(a, resolve, audit, stats=stats))
-    print(f"Ingesting {len(accounts.accounts)} account(s), resources: {', '.join(resources)}", flush=True)
-    result = ingest(ctx, ns.lakehouse, resources)
-    print(f"\nLakehouse: {result.lakehouse} (dataset raw_spapi)")
-    print(f"API calls {result.calls:,}, throttled (429) {result.throttled:,}, retries {result.retries:,}, "
-          f"quarantined lines {result.quarantined:,}, PII values purged {result.purged:,}")
-    width = max((len(t) for t in result.rows), default=5)
-    print(f"\n{'table':<{width}}  rows")
-    for table, count in result.rows.items():
-        print(f"{table:<{width}}  {count:,}")
-    for failure in result.failures:
-        print(f"FAILED {failure.account} {failure.resource}: {failure.error}", file=sys.stderr)
-    return 1 if result.failures else 0
-
-
-def run_demo(ns: argparse.Namespace) -> int:
-    from spapi_elt import demo
-    from spapi_sandbox.world import DataArguments
-
-    data = DataArguments(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
-    if demo.clear_previous_run(ns.lakehouse):
-        print(f"Removed the previous demo lakehouse {ns.lakehouse}: the demo starts fresh.")
-    print(f"Starting the SP-API sandbox: {data} ...", flush=True)
-    with demo.sandbox(data) as running:
-        print(f"Sandbox at {running.base_url} (clock x{demo.DEMO_TIME_SCALE:g}); "
-              f"{len(running.truth['accounts'])} seller accounts", flush=True)
-        config_path = demo.write_config(ns.lakehouse.parent / "accounts.toml", running.base_url, running.truth)
-        os.environ.update(demo.demo_environment(running.truth))
-        data_end = _date(data.start) + (datetime.fromtimestamp(running.truth["now"], UTC) - _date(data.start))
-        ingest_args = argparse.Namespace(config=config_path, accounts=None, start=_date(data.start), end=data_end,
-                                         resources=None, lakehouse=ns.lakehouse, buyer_days=data.days)
-        code = run_ingest(ingest_args)
-    # The sandbox's data ends at its "now": that day is "today" for the marts' grace periods.
-    code = max(code, run_transform(ns.lakehouse, data_end.date()))
-    print(f"\nAccounts configuration: {config_path}\nInspect: duckdb {ns.lakehouse} "
-          f"\"select * from finance.reconciliation_exceptions\"")
-    return code
-
-
-def run_transform(lakehouse: Path | None, as_of: date | None) -> int:
-    from spapi_elt.dbt_runner import build, default_as_of
-    from spapi_elt.lakehouse import lakehouse_path
-    from spapi_elt.reports.summary import finance_summary
-
-    path = lakehouse_path(lakehouse)
-    as_of = as_of or default_as_of(path)
-    print(f"\nBuilding the marts (dbt build) over {path} as of {as_of} ...", flush=True)
-    result = build(path, as_of)
-    print(result.summary_line())
-    if not result.ok:
-        print(result.output[-4000:], file=sys.stderr)
+    except Exception as error:
+        cause = root_cause(error)
+        if not isinstance(cause, ENVIRONMENT_ERRORS):
+            raise  # a defect: the traceback is what a bug report needs
+        logging.getLogger(__name__).debug("stopped", exc_info=True)
+        print(f"error: {environment_error(cause)}", file=sys.stderr)
         return 2
-    print(finance_summary(path))
-    return 0
 
 
-def run_report(ns: argparse.Namespace) -> int:
-    """The same workbook and page per account as the Dagster asset, for a cron user."""
-    import duckdb
-
-    from spapi_elt.lakehouse import lakehouse_path
-    from spapi_elt.reports import publish_reports, reports_dir
-
-    path = lakehouse_path(ns.lakehouse)
-    if not path.exists():
-        raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
-    names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
-    folder = reports_dir(str(ns.out) if ns.out else None, path)
-    try:
-        published = publish_reports(path, folder, names)
-    except duckdb.CatalogException as error:  # the marts are not there: say what to run, not a traceback
-        raise ConfigError(f"the marts are not built in {path} ({str(error).splitlines()[0]}): "
-                          "run `spapi-elt transform` first") from None
-    for report in published:
-        print(f"{report.account}: {report.settlements} settlements, {report.exceptions} exceptions\n"
-              f"  {report.workbook}\n  {report.page}")
-    if not published:
-        print(f"No settlements in {path}: no report written.")
-    return 0
+def root_cause(error: BaseException) -> BaseException:
+    """The innermost cause: dlt wraps a full disk or a read-only folder in several layers of its own."""
+    cause = error
+    while cause.__cause__ is not None or (cause.__context__ is not None and not cause.__suppress_context__):
+        cause = cause.__cause__ or cause.__context__
+    return cause
 
 
-def run_purge(ns: argparse.Namespace) -> int:
-    from spapi_elt.lakehouse import lakehouse_path
-    from spapi_elt.purge import purge_pii
-
-    purged = purge_pii(ns.lakehouse, retention_days=ns.retention_days)
-    print(f"Purged {purged:,} PII values older than {ns.retention_days} days from {lakehouse_path(ns.lakehouse)}")
-    return 0
-
-
-def run_check(ns: argparse.Namespace) -> int:
-    accounts = load_accounts(ns.config)
-    tracked = []
-    for a in accounts.accounts:
-        tracked.append(TrackedSecret(f"{a.name}: lwa_client_secret", a.lwa_client_secret, rotates=True))
-        tracked.append(TrackedSecret(f"{a.name}: refresh_token", a.refresh_token))
-    return cli_check(tracked, sys.stdout, store=credentials_store(t.ref for t in tracked))
+def environment_error(cause: BaseException) -> str:
+    """The one line that says what in the environment stopped a run: the cause's first line and what it means."""
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    hints = {28: "the disk is full", 30: "the folder is read-only", 13: "permission denied"}
+    hint = hints.get(getattr(cause, "errno", None) or 0, "")
+    if "Could not set lock" in first:
+        hint = "another program has the DuckDB file open (close it, e.g. a DuckDB shell or a notebook)"
+    return f"{hint}: {type(cause).__name__}: {first}" if hint else f"{type(cause).__name__}: {first}"
 
 
 if __name__ == "__main__":

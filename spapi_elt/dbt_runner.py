@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from spapi_elt.lakehouse import loaded_until
+from spapi_elt.lakehouse_lock import lakehouse_lock
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -34,6 +35,17 @@ class BuildResult:
         lines = [line for line in self.output.splitlines() if line.strip()]
         done = [line for line in lines if "PASS=" in line]
         return (done or lines or ["(no output)"])[-1].strip()
+
+    def failures(self) -> str:
+        """What failed and where to look: dbt's closing "Completed with N errors" section (each failing test
+        or model, its message, and the path of its compiled query), not the tail of the log (the SKIP list)."""
+        lines = self.output.splitlines()
+        starts = [i for i, line in enumerate(lines) if "Completed with" in line]
+        if not starts:
+            return "\n".join(lines[-40:])
+        section = lines[starts[-1]:]
+        done = next((i for i, line in enumerate(section) if "Done. PASS=" in line), len(section))
+        return "\n".join(line.rstrip() for line in section[:done]).strip()
 
 
 def dbt_executable() -> str:
@@ -69,9 +81,16 @@ def dbt_vars(as_of: date | None = None, window: RunWindow | None = None) -> dict
 
 
 def build(lakehouse: Path, as_of: date | None = None, command: str = "build", *args: str,
-          window: RunWindow | None = None) -> BuildResult:
-    """`dbt build` (or another command) against `lakehouse`; `as_of` is "today" for grace periods."""
+          window: RunWindow | None = None, wait: bool = False) -> BuildResult:
+    """`dbt build` (or another command) against `lakehouse`, holding its lock; `as_of` is "today" for grace
+    periods."""
     lakehouse = lakehouse.resolve()
+    with lakehouse_lock(lakehouse, f"dbt {command}", wait=wait) as lock:
+        return _run_dbt(lakehouse, as_of, command, *args, window=window, lock=lock)
+
+
+def _run_dbt(lakehouse: Path, as_of: date | None, command: str, *args: str,
+             window: RunWindow | None, lock: int | None) -> BuildResult:
     work = lakehouse.parent / "dbt"
     env = {**os.environ, "SPAPI_LAKEHOUSE": str(lakehouse), "DO_NOT_TRACK": "1",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -79,5 +98,6 @@ def build(lakehouse: Path, as_of: date | None = None, command: str = "build", *a
         [dbt_executable(), command, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
          "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
          "--vars", json.dumps(dbt_vars(as_of, window))],
-        cwd=DBT_PROJECT, env=env, capture_output=True, text=True)
+        cwd=DBT_PROJECT, env=env, capture_output=True, text=True,
+        pass_fds=(lock,) if lock is not None else ())  # dbt keeps the lakehouse if this process is killed
     return BuildResult(done.returncode, done.stdout + done.stderr)

@@ -6,7 +6,7 @@ then replace an explicit window's rows, write the run's audit trail and quaranti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from dlt_sources.spapi.audit import AuditEvent, AuditKind
 from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.extraction import AccountFailure, Extraction
 from dlt_sources.spapi.tables import to_table
-from spapi_elt.lakehouse import DATASET, lakehouse_path, load_facts, pipeline, table_counts
+from spapi_elt.lakehouse import DATASET, finish_interrupted_loads, lakehouse_path, load_facts, pipeline, table_counts
+from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.purge import purge_pii
 from spapi_elt.window_replace import replace_window
 
@@ -39,13 +40,25 @@ class IngestResult:
 
 
 def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequence[str] | None = None,
-           purge: bool = True) -> IngestResult:
-    """Extract, protect and load; then the audit trail and quarantine; then purge expired PII.
+           purge: bool = True, wait: bool = False, on_wait: Callable[[str], None] | None = None) -> IngestResult:
+    """Finish what an interrupted run left; extract, protect and load; replace an explicit window; then the
+    audit trail and quarantine; then purge expired PII.
 
-    The purge runs after every ingest so that a backfill never leaves PII older than the retention.
+    The purge runs after every ingest so that a backfill never leaves PII older than the retention. The whole
+    run holds the lakehouse's lock (lakehouse_lock.py): `wait` for another run to finish, else LakehouseBusy.
     """
+    with lakehouse_lock(lakehouse_path(lakehouse), "ingest", wait=wait, on_wait=on_wait):
+        return _ingest(ctx, lakehouse, resources, purge)
+
+
+def _ingest(ctx: Extraction, lakehouse: str | Path | None, resources: Sequence[str] | None,
+            purge: bool) -> IngestResult:
     pipe = pipeline(lakehouse)
     try:
+        recovered = finish_interrupted_loads(pipe, lakehouse_path(lakehouse))
+        if recovered:
+            ctx.audit(AuditEvent(kind=AuditKind.RECOVERY, account="*", seller_id="*", operation="load",
+                                 outcome="finished", detail=f"packages of an interrupted run: {', '.join(recovered)}"))
         info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
         if ctx.start is not None:  # an explicit window (a backfill, a partition): replace it, don't just merge
             _replace_windows(lakehouse_path(lakehouse), ctx, info.loads_ids, resource_names(resources))
@@ -62,14 +75,16 @@ def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequ
 
 def _replace_windows(path: Path, ctx: Extraction, load_ids: Sequence[str], resources: Sequence[str]) -> None:
     """Delete what the window held and this load did not re-read (window_replace.py), per resource, for the
-    accounts whose extraction of it succeeded; each deletion is audited."""
+    accounts whose extraction of it ran to its end in this run (never against a failed, interrupted or
+    skipped one: its rows were not all re-read); each deletion is audited."""
     accounts = {a.name: a.seller_id for a in ctx.accounts.accounts}
-    failed = {(f.resource, f.account) for f in ctx.failures}
     by_seller = {seller_id: name for name, seller_id in accounts.items()}
     start, end = ctx.start, ctx.window_end()
     with duckdb.connect(str(path)) as con:
         for resource in resources:
-            sellers = [seller_id for name, seller_id in accounts.items() if (resource, name) not in failed]
+            sellers = [seller_id for seller_id in accounts.values() if (resource, seller_id) in ctx.completed]
+            if not sellers or not load_ids:
+                continue
             for done in replace_window(con, DATASET, load_ids, [resource], sellers, start, end):
                 ctx.audit(AuditEvent(kind=AuditKind.WINDOW_REPLACE, account=by_seller[done.seller_id],
                                      seller_id=done.seller_id, operation=done.table, outcome="deleted",

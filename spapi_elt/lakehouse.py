@@ -43,6 +43,64 @@ def pipeline(lakehouse: str | Path | None = None) -> dlt.Pipeline:
                         dataset_name=DATASET, pipelines_dir=str(path.parent / ".dlt"), progress=None)
 
 
+def recovery_marker(lakehouse: Path) -> Path:
+    return lakehouse.with_name(lakehouse.name + ".recovering")
+
+
+def finish_interrupted_loads(pipe: dlt.Pipeline, lakehouse: Path) -> list[str]:
+    """Load what a run that died left behind, before anything new is extracted; returns their load ids.
+
+    dlt commits a package only once its extraction is complete (with the state that goes with it), so a
+    pending package is whole: loading it is right, and a load killed half-way resumes with the jobs it had
+    not finished. Left alone, `pipeline.run` would load it and skip this run's extraction.
+
+    One job can run twice: dlt inserts a file's rows, then moves the file to its completed jobs; killed in
+    between, the finished package runs it again. Merged tables dedupe on their key; appended settlement
+    lines are deduplicated here, for the recovered loads only. The marker file beside the lakehouse makes
+    that repair survive a kill of its own: until it is done, every run starts by doing it.
+    """
+    marker = recovery_marker(lakehouse)
+    pending = sorted({*pipe.list_extracted_load_packages(), *pipe.list_normalized_load_packages()})
+    if pending:
+        recorded = marker.read_text(encoding="utf-8").split() if marker.exists() else []
+        _write_atomically(marker, "\n".join(sorted({*recorded, *pending})))
+        pipe.normalize()
+        pipe.load()
+    if marker.exists():
+        load_ids = marker.read_text(encoding="utf-8").split()
+        with duckdb.connect(str(lakehouse)) as con:
+            _dedupe_appended_lines(con, load_ids)
+        marker.unlink()
+        return load_ids
+    return []
+
+
+def _dedupe_appended_lines(con: duckdb.DuckDBPyConnection, load_ids: Sequence[str]) -> int:
+    """Keep one copy of each settlement line that the given loads wrote twice; returns the copies removed."""
+    present = con.execute("select count(*) from information_schema.columns where table_schema = ? "
+                          "and table_name = 'settlement_lines' and column_name = '_dlt_load_id'", [DATASET]).fetchone()
+    if not present[0] or not load_ids:
+        return 0
+    removed = con.execute(f"""
+        delete from {DATASET}.settlement_lines where rowid in (
+            select rowid from (
+                select rowid, row_number() over (
+                    partition by seller_id, settlement_id, report_id, line_number order by rowid) as copy
+                from {DATASET}.settlement_lines where list_contains(?, _dlt_load_id))
+            where copy > 1)
+        returning 1""", [list(load_ids)]).fetchall()
+    return len(removed)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
 def load_facts(pipe: dlt.Pipeline, tables: Sequence[Any]) -> None:
     """Append the product's own records of a run (audit log, quarantine, purges: Arrow tables) to the raw
     dataset, through the same pipeline as the data."""

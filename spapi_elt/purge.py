@@ -26,6 +26,7 @@ from dlt_sources.spapi.pii.policies import ORDER_REPORT_POLICY, ORDERS_POLICY
 from dlt_sources.spapi.pii.policy import Action
 from dlt_sources.spapi.tables import to_table
 from spapi_elt.lakehouse import DATASET, lakehouse_path, load_facts, pipeline
+from spapi_elt.lakehouse_lock import lakehouse_lock
 
 RETENTION_DAYS = 30  # Amazon: delete PII within 30 days after delivery unless kept for tax or legal reasons
 
@@ -39,11 +40,17 @@ PII_TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 def purge_pii(lakehouse: str | Path | None = None, today: date | None = None,
-              retention_days: int = RETENTION_DAYS) -> int:
-    """Crypto-shred protected PII older than the retention window; record what was done. Idempotent."""
+              retention_days: int = RETENTION_DAYS, wait: bool = False) -> int:
+    """Crypto-shred protected PII older than the retention window; record what was done. Idempotent. Holds the
+    lakehouse's lock (an ingest's own purge runs under the ingest's)."""
     path = lakehouse_path(lakehouse)
     if not path.exists():
         return 0
+    with lakehouse_lock(path, "purge-pii", wait=wait):
+        return _purge(path, today, retention_days)
+
+
+def _purge(path: Path, today: date | None, retention_days: int) -> int:
     today = today or datetime.now(UTC).date()
     cutoff = retention_cutoff(today, retention_days)
     records = []

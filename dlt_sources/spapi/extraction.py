@@ -87,6 +87,8 @@ class Extraction:
     stats: CallStats = field(default_factory=CallStats)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     failures: list[AccountFailure] = field(default_factory=list)
+    # (resource, seller id) whose extraction ran to its end in this run: only those may replace a window.
+    completed: set[tuple[str, str]] = field(default_factory=set)
     progress: Progress | None = None
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # per resource, first to last item
     _default_end: datetime | None = None
@@ -166,7 +168,9 @@ class Extraction:
                 if item is _DONE:
                     finished += 1
                     continue
-                if item is not None:
+                if item is None:
+                    self.completed.add((resource, account.seller_id))
+                else:
                     assert self.progress is not None
                     self.progress.add(resource, account.name, _row_count(item))
                 yield account, item

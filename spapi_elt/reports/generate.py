@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.reports.marts import connect, read_report, sellers
 from spapi_elt.reports.page import render_page
 from spapi_elt.reports.publish import publish
@@ -48,10 +49,11 @@ def file_stem(account: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", account).strip(".-") or "account"
 
 
-def publish_reports(lakehouse: Path, folder: Path, names: Mapping[str, str]) -> list[PublishedReport]:
+def publish_reports(lakehouse: Path, folder: Path, names: Mapping[str, str], wait: bool = False
+                    ) -> list[PublishedReport]:
     """Write every seller's pair; `names` maps seller id -> account name (the seller id when missing)."""
     published = []
-    with connect(str(lakehouse)) as con:
+    with lakehouse_lock(lakehouse, "report", wait=wait), connect(str(lakehouse)) as con:
         for seller_id, first_day, last_day in sellers(con):
             account = names.get(seller_id) or seller_id
             data = read_report(con, seller_id, account, first_day, last_day)

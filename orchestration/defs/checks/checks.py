@@ -23,6 +23,7 @@ from dlt_sources.spapi import RESOURCE_TABLES
 from orchestration.defs.ingest.assets import RAW_ASSET_KEYS
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource
 from spapi_elt.lakehouse import DATASET
+from spapi_elt.lakehouse_lock import lakehouse_lock
 
 
 class FreshnessConfig(dg.Config):
@@ -62,7 +63,7 @@ def raw_tables_fresh(context: dg.AssetCheckExecutionContext, config: FreshnessCo
     now = datetime.now(UTC)
     newest: dict[str, datetime | None] = {}
     if path.exists():
-        with duckdb.connect(str(path), read_only=True) as con:
+        with lakehouse_lock(path, "dagster check", wait=True), duckdb.connect(str(path), read_only=True) as con:
             newest = _newest_loads(con)
     for resource, key in RAW_ASSET_KEYS.items():
         check_key = dg.AssetCheckKey(key, "raw_tables_fresh")
@@ -128,7 +129,8 @@ def pii_canary_scan(config: CanaryConfig, lakehouse: LakehouseResource) -> dg.As
                                    metadata={"canaries": 0})
     pattern = "|".join(re.escape(c) for c in canaries)
     found: dict[str, int] = {}
-    with duckdb.connect(str(lakehouse.resolved()), read_only=True) as con:
+    path = lakehouse.resolved()
+    with lakehouse_lock(path, "dagster check", wait=True), duckdb.connect(str(path), read_only=True) as con:
         for (schema, table), columns in _text_columns(con).items():
             text = " || chr(31) || ".join(f'coalesce("{c}", \'\')' for c in columns)
             hits = con.execute(f'select count(*) from "{schema}"."{table}" where regexp_matches({text}, ?)',

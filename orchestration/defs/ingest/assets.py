@@ -83,7 +83,7 @@ def spapi_raw(context: dg.AssetExecutionContext, config: IngestConfig, spapi: Sp
                      + ("; resuming from each account's cursor" if config.resume else ""))
     ctx = spapi.extraction(None if config.resume else start, end, accounts, config.buyer_days)
     began = time.monotonic()
-    result = ingest(ctx, lakehouse.resolved(), selected, purge=config.purge_pii)
+    result = ingest(ctx, lakehouse.resolved(), selected, purge=config.purge_pii, wait=True, on_wait=context.log.info)
     run_seconds = round(time.monotonic() - began, 1)
     for name in selected:
         rows = {f"rows/{t}": dg.MetadataValue.int(result.rows.get(t, 0)) for t in RESOURCE_TABLES[name]}

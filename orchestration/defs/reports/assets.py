@@ -40,7 +40,7 @@ def settlement_reconciliation(context: dg.AssetExecutionContext, lakehouse: Lake
                               reports: ReportsResource, spapi: SpApiResource) -> dg.MaterializeResult:
     path = lakehouse.resolved()
     folder = reports_dir(reports.folder, path)
-    published = publish_reports(path, folder, account_names(spapi, context.log))
+    published = publish_reports(path, folder, account_names(spapi, context.log), wait=True)
     metadata: dict[str, dg.RawMetadataValue] = {"folder": dg.MetadataValue.path(str(folder)),
                                                 "accounts": len(published)}
     for report in published:

@@ -21,6 +21,7 @@ from orchestration.defs.ingest.partitions import partition_window, run_partition
 from orchestration.defs.transform.project import dbt_cli, dbt_project
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
 from spapi_elt.dbt_runner import RunWindow, dbt_vars, default_as_of
+from spapi_elt.lakehouse_lock import lakehouse_lock
 
 
 class SpApiDbtTranslator(DagsterDbtTranslator):
@@ -84,7 +85,9 @@ def with_row_counts(context: dg.AssetExecutionContext, events: Iterable[Any], la
 def spapi_dbt(context: dg.AssetExecutionContext, config: TransformConfig, dbt: DbtCliResource,
               lakehouse: LakehouseResource, spapi: SpApiResource):
     window = run_window(context, spapi)
-    with lakehouse.dbt_environment() as path:
+    # The lakehouse's lock (spapi_elt/lakehouse_lock.py) keeps a CLI run out while dbt builds and counts.
+    with lakehouse.dbt_environment() as path, lakehouse_lock(path, "dagster dbt build", wait=True,
+                                                               on_wait=context.log.info):
         as_of = date.fromisoformat(config.as_of) if config.as_of else default_as_of(path)
         context.log.info(f"dbt build as of {as_of}" + (f"; rebuilding settlements documented in "
                          f"[{window.start}, {window.end}) of {', '.join(window.seller_ids)}" if window else ""))

@@ -1,0 +1,138 @@
+"""What each `spapi-elt` command does (cli.py parses the command line and turns errors into exit codes)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dlt_sources.spapi import resource_names
+from dlt_sources.spapi.config import ConfigError, credentials_store, load_accounts, secret_resolver
+from spapi_elt.credentials_commands import TrackedSecret, cli_check
+
+
+def _date(text: str) -> datetime:
+    return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+
+
+def run_ingest(ns: argparse.Namespace) -> int:
+    from dlt_sources.spapi.client import SpApiClient
+    from dlt_sources.spapi.extraction import Extraction
+    from dlt_sources.spapi.pii import Protector
+    from spapi_elt.ingest import ingest
+
+    if ns.start and ns.end and ns.start >= ns.end:
+        raise ConfigError(f"--start {ns.start.date()} must be before --end {ns.end.date()} (the end is exclusive)")
+    if ns.start and ns.start >= datetime.now(UTC):
+        raise ConfigError(f"--start {ns.start.date()} is in the future: there is nothing to load yet")
+    accounts = load_accounts(ns.config).select(ns.accounts)
+    resources = resource_names(ns.resources)
+    protector = Protector.from_env()  # no PII key, no run: never a silent fallback to plaintext
+    resolve = secret_resolver(accounts)
+    ctx = Extraction(accounts=accounts, protector=protector, start=ns.start, end=ns.end,
+                     buyer_days=ns.buyer_days,
+                     client_factory=lambda a, audit, stats: SpApiClient(a, resolve, audit, stats=stats))
+    print(f"Ingesting {len(accounts.accounts)} account(s), resources: {', '.join(resources)}", flush=True)
+    result = ingest(ctx, ns.lakehouse, resources, wait=ns.wait, on_wait=lambda line: print(line, flush=True))
+    print(f"\nLakehouse: {result.lakehouse} (dataset raw_spapi)")
+    print(f"API calls {result.calls:,}, throttled (429) {result.throttled:,}, retries {result.retries:,}, "
+          f"quarantined lines {result.quarantined:,}, PII values purged {result.purged:,}")
+    width = max((len(t) for t in result.rows), default=5)
+    print(f"\n{'table':<{width}}  rows")
+    for table, count in result.rows.items():
+        print(f"{table:<{width}}  {count:,}")
+    for failure in result.failures:
+        print(f"FAILED {failure.account} {failure.resource}: {failure.error}", file=sys.stderr)
+    if result.failures:
+        print("What the failed accounts read before the error is loaded; their resume points did not move, so the "
+              "next run reads it again.", file=sys.stderr)
+    return 1 if result.failures else 0
+
+
+def run_demo(ns: argparse.Namespace) -> int:
+    from spapi_elt import demo
+    from spapi_sandbox.world import DataArguments
+
+    data = DataArguments(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
+    if demo.clear_previous_run(ns.lakehouse):
+        print(f"Removed the previous demo lakehouse {ns.lakehouse}: the demo starts fresh.")
+    print(f"Starting the SP-API sandbox: {data} ...", flush=True)
+    with demo.sandbox(data) as running:
+        print(f"Sandbox at {running.base_url} (clock x{demo.DEMO_TIME_SCALE:g}); "
+              f"{len(running.truth['accounts'])} seller accounts", flush=True)
+        config_path = demo.write_config(ns.lakehouse.parent / "accounts.toml", running.base_url, running.truth)
+        os.environ.update(demo.demo_environment(running.truth))
+        data_end = _date(data.start) + (datetime.fromtimestamp(running.truth["now"], UTC) - _date(data.start))
+        ingest_args = argparse.Namespace(config=config_path, accounts=None, start=_date(data.start), end=data_end,
+                                         resources=None, lakehouse=ns.lakehouse, buyer_days=data.days, wait=False)
+        code = run_ingest(ingest_args)
+    if code:
+        print("\nThe ingest failed: no marts are built over incomplete data.", file=sys.stderr)
+        return code
+    # The sandbox's data ends at its "now": that day is "today" for the marts' grace periods.
+    code = run_transform(ns.lakehouse, data_end.date())
+    print(f"\nAccounts configuration: {config_path}\nInspect: duckdb {ns.lakehouse} "
+          f"\"select * from finance.reconciliation_exceptions\"")
+    return code
+
+
+def run_transform(lakehouse: Path | None, as_of: date | None, wait: bool = False) -> int:
+    from spapi_elt.dbt_runner import build, default_as_of
+    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.reports.summary import finance_summary
+
+    path = lakehouse_path(lakehouse)
+    as_of = as_of or default_as_of(path)
+    print(f"\nBuilding the marts (dbt build) over {path} as of {as_of} ...", flush=True)
+    result = build(path, as_of, wait=wait)
+    print(result.summary_line())
+    if not result.ok:
+        print(result.failures(), file=sys.stderr)
+        return 2
+    print(finance_summary(path))
+    return 0
+
+
+def run_report(ns: argparse.Namespace) -> int:
+    """The same workbook and page per account as the Dagster asset, for a cron user."""
+    import duckdb
+
+    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.reports import publish_reports, reports_dir
+
+    path = lakehouse_path(ns.lakehouse)
+    if not path.exists():
+        raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
+    names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
+    folder = reports_dir(str(ns.out) if ns.out else None, path)
+    try:
+        published = publish_reports(path, folder, names, wait=ns.wait)
+    except duckdb.CatalogException as error:  # the marts are not there: say what to run, not a traceback
+        raise ConfigError(f"the marts are not built in {path} ({str(error).splitlines()[0]}): "
+                          "run `spapi-elt transform` first") from None
+    for report in published:
+        print(f"{report.account}: {report.settlements} settlements, {report.exceptions} exceptions\n"
+              f"  {report.workbook}\n  {report.page}")
+    if not published:
+        print(f"No settlements in {path}: no report written.")
+    return 0
+
+
+def run_purge(ns: argparse.Namespace) -> int:
+    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.purge import purge_pii
+
+    purged = purge_pii(ns.lakehouse, retention_days=ns.retention_days, wait=ns.wait)
+    print(f"Purged {purged:,} PII values older than {ns.retention_days} days from {lakehouse_path(ns.lakehouse)}")
+    return 0
+
+
+def run_check(ns: argparse.Namespace) -> int:
+    accounts = load_accounts(ns.config)
+    tracked = []
+    for a in accounts.accounts:
+        tracked.append(TrackedSecret(f"{a.name}: lwa_client_secret", a.lwa_client_secret, rotates=True))
+        tracked.append(TrackedSecret(f"{a.name}: refresh_token", a.refresh_token))
+    return cli_check(tracked, sys.stdout, store=credentials_store(t.ref for t in tracked))
