@@ -35,10 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = workdir / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
-    lakehouse, accounts, canaries = workdir / "lakehouse.duckdb", workdir / "accounts.toml", workdir / "canaries.txt"
+    lakehouse, accounts = workdir / "lakehouse.duckdb", workdir / "accounts.toml"
     run_log = workdir / "run-output.log"
     os.environ.update({"DAGSTER_HOME": str(home), "SPAPI_LAKEHOUSE": str(lakehouse), "SPAPI_ACCOUNTS": str(accounts),
-                       "SPAPI_PII_CANARIES": str(canaries), "SPAPI_PARTITIONS_START": ns.start,
+                       "SPAPI_PARTITIONS_START": ns.start,
                        "DO_NOT_TRACK": "1", "DAGSTER_DISABLE_TELEMETRY": "1"})
 
     import dagster as dg
@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Starting the SP-API sandbox: {data} ...", flush=True)
     with demo.sandbox(data) as running:
         demo.write_config(accounts, running.base_url, running.truth)
-        canaries.write_text("\n".join(running.truth["pii_canaries"]), encoding="utf-8")
+        # The canaries (fake buyers' names and streets) stay in this process: never written to disk.
+        os.environ["SPAPI_PII_CANARY_VALUES"] = "\n".join(running.truth["pii_canaries"])
         os.environ.update(demo.demo_environment(running.truth))
         from orchestration.definitions import defs
         from orchestration.defs.ingest.partitions import partition_range_tags

@@ -29,7 +29,7 @@ from typing import Any
 
 from dlt_sources.spapi.credentials import CredentialsError, CredentialsFile, Secret, SecretRef, credentials_path
 from dlt_sources.spapi.keys import load_credentials_key
-from dlt_sources.spapi.settings import LWA_TOKEN_URL, REGION_ENDPOINTS
+from dlt_sources.spapi.settings import LWA_TOKEN_URL, MARKETPLACE_REGIONS, REGION_ENDPOINTS
 
 DEFAULT_PARALLEL_ACCOUNTS = 4
 
@@ -119,6 +119,14 @@ def _account(entry: dict[str, Any], settings: dict[str, Any], where: str) -> Acc
     all_text = isinstance(marketplaces, list) and all(isinstance(m, str) for m in marketplaces)
     if not (marketplaces and all_text):
         raise ConfigError(f"{where}: marketplace_ids must be a non-empty list of marketplace ids")
+    unknown_ids = [m for m in marketplaces if m not in MARKETPLACE_REGIONS]
+    if unknown_ids:
+        raise ConfigError(f"{where}: unknown marketplace id(s) {', '.join(unknown_ids)} (Amazon's list: "
+                          "https://developer-docs.amazon.com/sp-api/docs/marketplace-ids)")
+    elsewhere = [f"{m} ({MARKETPLACE_REGIONS[m]})" for m in marketplaces if MARKETPLACE_REGIONS[m] != region]
+    if elsewhere:
+        raise ConfigError(f"{where}: marketplace(s) {', '.join(elsewhere)} are not served by the {region} "
+                          "endpoint: configure them on an account of their region")
     try:
         client_secret = SecretRef.parse(entry["lwa_client_secret"], f"{where}.lwa_client_secret")
         refresh_token = SecretRef.parse(entry["refresh_token"], f"{where}.refresh_token")

@@ -19,6 +19,18 @@ REGION_ENDPOINTS: dict[str, str] = {
     "FE": "https://sellingpartnerapi-fe.amazon.com",
 }
 
+# Every SP-API marketplace id and the region whose endpoint serves it (Amazon, "Marketplace IDs",
+# developer-docs.amazon.com/sp-api/docs/marketplace-ids, as listed on 2026-12-01). A configured id that is not
+# here, or not in the account's region, is a typo found before the first call, not after eighty.
+MARKETPLACE_REGIONS: dict[str, str] = {
+    "A2EUQ1WTGCTBG2": "NA", "ATVPDKIKX0DER": "NA", "A1AM78C64UM0Y8": "NA", "A2Q3Y263D00KWC": "NA",
+    "A28R8C7NBKEWEA": "EU", "A1RKKUPIHCS9HS": "EU", "A1F83G8C2ARO7P": "EU", "A13V1IB3VIYZZH": "EU",
+    "AMEN7PMS3EDWL": "EU", "A1805IZSGTT6HS": "EU", "A1PA6795UKMFR9": "EU", "APJ6JRA9NG5V4": "EU",
+    "A2NODRKZP88ZB9": "EU", "AE08WJ6YKNBMC": "EU", "A1C3SOZRARQ6R3": "EU", "ARBP9OOSHTCHU": "EU",
+    "A33AVAJ2PDY3EV": "EU", "A17E79C6D8DWNP": "EU", "A2VIGQ35RCS4UG": "EU", "A21TJRUUN4KGV": "EU",
+    "A19VAU5U5O7RUS": "FE", "A39IBJ37TRP1C6": "FE", "A1VC38T7YXB528": "FE",
+}
+
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 ALL_ORDERS_REPORT = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"

@@ -38,6 +38,8 @@ def test_endpoint_override_makes_the_sandbox_just_another_endpoint():
     ({"refresh_token": "Atzr|pasted-token-value"}, "never put the secret itself"),
     ({"region": "MOON"}, "region must be one of NA, EU, FE"),
     ({"marketplace_ids": []}, "marketplace_ids must be a non-empty list"),
+    ({"marketplace_ids": ["A1PA6795UKMFR0"]}, "unknown marketplace id(s) A1PA6795UKMFR0"),
+    ({"region": "NA"}, "marketplace(s) A1PA6795UKMFR9 (EU) are not served by the NA endpoint"),
     ({"colour": "blue"}, "unknown keys ['colour']"),
 ])
 def test_bad_configuration_is_a_clear_error_that_never_echoes_a_secret(bad, message):

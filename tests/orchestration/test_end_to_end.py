@@ -69,9 +69,7 @@ def dagster_run(tmp_path_factory: pytest.TempPathFactory, dagster_home: Path) ->
     try:
         facts = truth(sandbox.world)
         demo.write_config(accounts, sandbox.base_url, facts)
-        canaries = workdir / "canaries.txt"
-        canaries.write_text("\n".join(facts["pii_canaries"]), encoding="utf-8")
-        for name, value in {**demo.demo_environment(facts), "SPAPI_PII_CANARIES": str(canaries),
+        for name, value in {**demo.demo_environment(facts), "SPAPI_PII_CANARY_VALUES": "\n".join(facts["pii_canaries"]),
                             "SPAPI_LAKEHOUSE": str(lakehouse),
                             "SPAPI_ACCOUNTS": str(accounts), "DAGSTER_HOME": str(dagster_home)}.items():
             patch.setenv(name, value)

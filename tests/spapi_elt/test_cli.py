@@ -16,6 +16,35 @@ def spapi_elt(*args: str, env: dict | None = None, stdin: str = "") -> subproces
                           capture_output=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
 
 
+def test_a_window_that_ends_before_it_starts_is_refused_before_any_call(tmp_path):
+    done = spapi_elt("ingest", "--config", str(EXAMPLE), "--start", "2026-03-01", "--end", "2026-02-01",
+                     "--lakehouse", str(tmp_path / "l.duckdb"))
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "error: --start 2026-03-01 must be before --end 2026-02-01 (the end is exclusive)")
+    assert not (tmp_path / "l.duckdb").exists()
+
+
+def test_negative_days_are_refused(tmp_path):
+    for args in (("purge-pii", "--retention-days", "-1"), ("ingest", "--buyer-days", "-3")):
+        done = spapi_elt(*args, "--lakehouse", str(tmp_path / "l.duckdb"))
+        assert done.returncode == 2 and "must be at least 0" in done.stderr, args
+
+
+def test_a_duckdb_file_held_by_another_program_is_one_line_not_a_traceback(tmp_path):
+    lakehouse = tmp_path / "l.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "c.execute('create table t (x int)'); print('open', flush=True); sys.stdin.read()",
+                               str(lakehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        done = spapi_elt("purge-pii", "--lakehouse", str(lakehouse))
+    finally:
+        holder.communicate("")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "another program has the DuckDB file open" in lines[0] and "Traceback" not in done.stderr
+
+
 def test_ingest_with_a_missing_configuration_exits_2_with_the_reason(tmp_path):
     done = spapi_elt("ingest", "--config", str(tmp_path / "none.toml"))
     assert done.returncode == 2 and "does not exist" in done.stderr
