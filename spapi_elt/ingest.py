@@ -19,6 +19,7 @@ from dlt_sources.spapi.audit import AuditEvent, AuditKind
 from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.extraction import AccountFailure, Extraction
 from dlt_sources.spapi.tables import to_table
+from spapi_elt.key_checks import verify_pii_keys
 from spapi_elt.lakehouse import DATASET, lakehouse_path, load_facts, pipeline, table_counts
 from spapi_elt.purge import purge_pii
 from spapi_elt.window_replace import replace_window
@@ -44,6 +45,7 @@ def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequ
 
     The purge runs after every ingest so that a backfill never leaves PII older than the retention.
     """
+    verify_pii_keys(lakehouse, ctx.protector)  # other key bytes under a recorded id or version: refuse
     pipe = pipeline(lakehouse)
     try:
         info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
