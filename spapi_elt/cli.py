@@ -1,15 +1,35 @@
-"""`spapi-elt`: load SP-API data into the lakehouse, manage credentials, purge PII, run the demo.
+"""`spapi-elt`: load SP-API data into the lakehouse, manage credentials and PII keys, purge PII, run the demo.
 
     spapi-elt ingest [--config FILE] [--accounts A,B] [--start DATE] [--end DATE] [--resources R,S]
     spapi-elt demo [--seed N] [--sellers K] [--start DATE] [--days D] [--lakehouse PATH]
     spapi-elt transform [--lakehouse PATH] [--as-of DATE]
     spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR]
     spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30]
+    spapi-elt rotate-keys [--lakehouse PATH]
     spapi-elt credentials set NAME        (the value is read from stdin, never from the command line)
     spapi-elt credentials check [--config FILE]
 
 Exit codes: 0 done; 1 the run finished but some accounts failed (their data is not loaded and
-their cursors did not move) or a secret expires soon; 2 bad input or configuration.
+their cursors did not move) or a secret expires soon; 2 bad input or configuration, including PII
+keys whose bytes differ from the ones the lakehouse recorded for their key id or HMAC version.
+
+PII keys (SPAPI_PII_KEYS `kid:base64,...`, SPAPI_PII_ACTIVE_KEY_ID, SPAPI_PII_HMAC_KEY `version:base64`)
+come from the environment only. The lakehouse records a check value per key id and HMAC version the
+first time a run uses it (raw_spapi.pii_key_checks); `ingest` and `rotate-keys` refuse other bytes under
+a recorded id or version before they touch anything. A key id or version is never reused for new bytes.
+
+Rotating the key-encryption key (say monthly, and at once if a key may have leaked):
+  1. add a new key under a new id and make it active, keeping the old one:
+       SPAPI_PII_KEYS=k1:<old>,k2:<new>  SPAPI_PII_ACTIVE_KEY_ID=k2
+     (new values are wrapped with k2 from the next run on; k1 still decrypts older ones)
+  2. spapi-elt rotate-keys: re-wraps every encrypted value in the lakehouse under k2 (only the wrapped
+     data key changes; one transaction) and says which key ids no value uses any more;
+  3. remove k1 from SPAPI_PII_KEYS (and the secret store): copies outside the lakehouse file (backups,
+     dlt's load packages) are crypto-shredded with it.
+Rotating the HMAC key: give the new key the next version (SPAPI_PII_HMAC_KEY=2:<new>). A hash cannot be
+recomputed without its plaintext, which is never kept, so rows loaded before keep their h1: hashes (they
+never compare equal to h2: ones) until the purge shreds them after the retention; `rotate-keys` reports
+the hashes left per version. Keep the old HMAC key as long as h1: hashes must be looked up.
 """
 
 from __future__ import annotations
@@ -82,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--lakehouse", type=Path)
     purge.add_argument("--retention-days", type=int, default=30)
 
+    rotate = commands.add_parser("rotate-keys", help="re-wrap every encrypted PII value under the active key id")
+    rotate.add_argument("--lakehouse", type=Path)
+
     credentials = commands.add_parser("credentials", help="the encrypted credentials file")
     actions = credentials.add_subparsers(dest="action", required=True)
     set_secret = actions.add_parser("set", help="store a secret read from stdin")
@@ -101,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(ns)
         if ns.command == "purge-pii":
             return run_purge(ns)
+        if ns.command == "rotate-keys":
+            return run_rotate_keys(ns)
         if ns.command == "transform":
             return run_transform(ns.lakehouse, ns.as_of)
         if ns.command == "report":
@@ -212,6 +237,26 @@ def run_purge(ns: argparse.Namespace) -> int:
 
     purged = purge_pii(ns.lakehouse, retention_days=ns.retention_days)
     print(f"Purged {purged:,} PII values older than {ns.retention_days} days from {lakehouse_path(ns.lakehouse)}")
+    return 0
+
+
+def run_rotate_keys(ns: argparse.Namespace) -> int:
+    from dlt_sources.spapi.pii import Protector
+    from spapi_elt.key_rotation import rotate_keys
+
+    result = rotate_keys(ns.lakehouse, Protector.from_env())
+    for use in result.recorded:
+        print(f"Recorded the check value of {use.kind} {use.key_id} (first use on this lakehouse)")
+    print(f"Re-wrapped {sum(result.rewrapped.values()):,} encrypted values under key id {result.active!r} "
+          f"in {result.lakehouse}")
+    for column, count in result.rewrapped.items():
+        print(f"  {column}  {count:,}")
+    by_key = ", ".join(f"{kid} {n:,}" for kid, n in result.after.by_key_id().items()) or "none"
+    print(f"Encrypted values by key id: {by_key}")
+    for kid in result.removable:
+        print(f"No value in the lakehouse is wrapped with key id {kid!r} any more: remove it from SPAPI_PII_KEYS.")
+    hashes = ", ".join(f"h{v}: {n:,}" for v, n in result.after.by_hmac_version().items()) or "none"
+    print(f"Hashes by HMAC version (not re-computable: they age out with the purge): {hashes}")
     return 0
 
 

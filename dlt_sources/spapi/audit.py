@@ -27,6 +27,7 @@ class AuditKind(StrEnum):
     REPORT = "report"  # a report lifecycle decision: created, reused, done, cancelled, fatal, ...
     PII_PURGE = "pii_purge"  # written by the purge command, not by the client
     WINDOW_REPLACE = "window_replace"  # rows of a re-read window that the API no longer returned, deleted
+    KEY_ROTATION = "key_rotation"  # encrypted PII values re-wrapped under the active key id (rotate-keys)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Key safety: other key bytes under a recorded key id or HMAC version are refused before a run reads or
-writes anything."""
+"""Key safety and key rotation: other key bytes under a recorded key id or HMAC version are refused before a
+run reads or writes anything; `rotate-keys` moves every encrypted value to the active key id."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from dlt_sources.spapi.keys import KEYS_VAR, new_key
-from dlt_sources.spapi.pii import Protector
+from dlt_sources.spapi.pii import PiiDecryptError, Protector, decrypt, hash_value
 from spapi_elt import demo
 from spapi_elt.key_checks import TABLE, KeyCheckMismatch, check_value, verify_pii_keys
 from spapi_elt.lakehouse import DATASET, table_counts
@@ -170,3 +170,130 @@ def test_ingest_with_changed_keys_exits_2_before_extracting_anything(sandbox, tm
     assert accepted.returncode == 0, accepted.stderr[-3000:]
     assert ("kek", "k2") in recorded(lakehouse)
     assert table_counts(lakehouse)["api_audit_log"] > counts["api_audit_log"]  # this run did call the API
+
+
+# --- rotate-keys ------------------------------------------------------------------------------------------------
+
+# (schema, table, column, field path it is encrypted for) and the plaintexts of a small hand-built lakehouse.
+ENCRYPTED = (
+    (DATASET, "order_buyers", "buyer__buyer_name", "buyer.buyerName"),
+    (DATASET, "order_buyers", "recipient__delivery_address__city", "recipient.deliveryAddress.city"),
+    (f"{DATASET}_staging", "order_buyers", "buyer__buyer_name", "buyer.buyerName"),
+    (DATASET, "orders", "ship_city", "ship-city"),
+)
+ROWS = 300  # several data keys: the protector below draws a new one every 64 values
+
+
+def build_lakehouse(path: Path, protect: Protector) -> dict[tuple[str, str, str], list[str | None]]:
+    """Encrypted columns (with a null and a purge tombstone among them), a hashed column, plain columns."""
+    protect.values_per_data_key = 64
+    plain: dict[tuple[str, str, str], list[str | None]] = {}
+    with duckdb.connect(str(path)) as con:
+        for schema, table, column, field_path in ENCRYPTED:
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(f"create table if not exists {schema}.{table} (row_id integer, seller_id varchar, "
+                        "buyer__buyer_email varchar)")
+            con.execute(f"alter table {schema}.{table} add column {column} varchar")
+            texts: list[str | None] = [f"{column} of buyer {i}" for i in range(ROWS)]
+            texts[7], texts[8] = None, "purged:2026-01-01"
+            plain[(schema, table, column)] = texts
+            values = [t if t is None or t.startswith("purged:") else protect.encrypt(t, field_path, SELLER)
+                      for t in texts]
+            if con.execute(f"select count(*) from {schema}.{table}").fetchone()[0] == 0:
+                hashes = [[i, SELLER, protect.hash(f"b{i}@example.com", "email")] for i in range(ROWS)]
+                con.executemany(f"insert into {schema}.{table} (row_id, seller_id, buyer__buyer_email) "
+                                "values (?, ?, ?)", hashes)
+            con.execute(f"create temp table v as select * from (values {', '.join('(?, ?)' for _ in values)}) "
+                        "t(row_id, value)", [x for i, v in enumerate(values) for x in (i, v)])
+            con.execute(f"update {schema}.{table} set {column} = v.value from v where {table}.row_id = v.row_id")
+            con.execute("drop table v")
+    return plain
+
+
+def stored(path: Path) -> dict[tuple[str, str, str], list[str | None]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {(s, t, c): [r[0] for r in con.execute(f"select {c} from {s}.{t} order by row_id").fetchall()]
+                for s, t, c, _ in ENCRYPTED}
+
+
+def test_rotate_keys_rewraps_every_value_so_only_the_new_key_decrypts(tmp_path: Path) -> None:
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    plain = build_lakehouse(lakehouse, protector())
+    before, counts_before = stored(lakehouse), table_counts(lakehouse)
+    assert all(v.startswith("e1:k1:") for values in before.values() for v in values if v and v.startswith("e1:"))
+
+    done = spapi_elt("rotate-keys", "--lakehouse", str(lakehouse), env=keys(kek=f"k1:{OLD},k2:{NEW}", active="k2"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Re-wrapped 1,192 encrypted values under key id 'k2'" in done.stdout  # 4 columns x (300 - 2)
+    assert "key id 'k1' any more: remove it from SPAPI_PII_KEYS" in done.stdout
+    assert "h1: 900" in done.stdout  # hashes untouched, reported per version
+    assert not any(t in done.stdout + done.stderr for t in key_texts(OLD, NEW, HMAC1))
+
+    only_new = protector(kek=f"k2:{NEW}").keyring  # the old key removed from the environment
+    after = stored(lakehouse)
+    for schema, table, column, field_path in ENCRYPTED:
+        for text, old_value, value in zip(plain[(schema, table, column)], before[(schema, table, column)],
+                                          after[(schema, table, column)], strict=True):
+            if text is None or text.startswith("purged:"):
+                assert value == text
+                continue
+            assert value.startswith("e1:k2:") and value != old_value
+            assert decrypt(value, only_new, field_path, SELLER) == text
+            # the ciphertext itself did not change, only its wrapped data key
+            assert base64.b64decode(value.split(":")[2])[60:] == base64.b64decode(old_value.split(":")[2])[60:]
+    counts_after = table_counts(lakehouse)
+    assert counts_after.pop("api_audit_log") == 1  # the rotation, audited
+    assert counts_after.pop("pii_key_checks") == 3  # k1, k2 and HMAC version 1, recorded by the rotation
+    assert counts_after == counts_before
+    with duckdb.connect(str(lakehouse), read_only=True) as con:
+        emails = [r[0] for r in con.execute(
+            f"select buyer__buyer_email from {DATASET}.orders order by row_id").fetchall()]
+        assert con.execute(f"select kind, detail from {DATASET}.api_audit_log").fetchall() == [
+            ("key_rotation", "1192 values re-wrapped under key id k2 (from k1)")]
+    assert emails == [hash_value(f"b{i}@example.com", protector().hmac_key, "email") for i in range(ROWS)]
+
+    # With only the new key: accepted, nothing left to do.
+    again = spapi_elt("rotate-keys", "--lakehouse", str(lakehouse), env=keys(kek=f"k2:{NEW}"))
+    assert again.returncode == 0 and "Re-wrapped 0 encrypted values" in again.stdout
+    assert "Encrypted values by key id: k2 1,192" in again.stdout
+    assert stored(lakehouse) == after
+
+
+def test_rotate_keys_refuses_values_under_an_unlisted_key_id_and_changes_nothing(tmp_path: Path) -> None:
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    build_lakehouse(lakehouse, protector())
+    before = stored(lakehouse)
+    done = spapi_elt("rotate-keys", "--lakehouse", str(lakehouse), env=keys(kek=f"k2:{NEW}"))
+    assert done.returncode == 2
+    assert "no key with id 'k1'" in done.stderr and "raw_spapi.order_buyers.buyer__buyer_name" in done.stderr
+    assert stored(lakehouse) == before
+
+
+def test_rotate_keys_is_all_or_nothing(tmp_path: Path) -> None:
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    build_lakehouse(lakehouse, protector())
+    # Tamper with the wrapped data key of the last value of the last column: it cannot be re-wrapped.
+    schema, table, column, _ = ENCRYPTED[-1]
+    with duckdb.connect(str(lakehouse)) as con:
+        value = con.execute(f"select {column} from {schema}.{table} where row_id = {ROWS - 1}").fetchone()[0]
+        raw = bytearray(base64.b64decode(value.split(":")[2]))
+        raw[20] ^= 1
+        con.execute(f"update {schema}.{table} set {column} = ? where row_id = {ROWS - 1}",
+                    ["e1:k1:" + base64.b64encode(bytes(raw)).decode()])
+    before = stored(lakehouse)
+    done = spapi_elt("rotate-keys", "--lakehouse", str(lakehouse), env=keys(kek=f"k1:{OLD},k2:{NEW}", active="k2"))
+    assert done.returncode == 2
+    assert f"{schema}.{table}.{column}" in done.stderr and "nothing was changed" in done.stderr
+    assert stored(lakehouse) == before  # the columns re-wrapped before the failure were rolled back too
+    with pytest.raises(PiiDecryptError):
+        decrypt(before[(schema, table, column)][-1], protector().keyring, "ship-city", SELLER)
+
+
+def test_rotate_keys_refuses_a_changed_key_like_ingest(tmp_path: Path) -> None:
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    build_lakehouse(lakehouse, protector())
+    verify_pii_keys(lakehouse, protector())
+    before = stored(lakehouse)
+    done = spapi_elt("rotate-keys", "--lakehouse", str(lakehouse), env=keys(kek=f"k1:{OTHER},k2:{NEW}", active="k2"))
+    assert done.returncode == 2 and "key id 'k1' holds other key bytes" in done.stderr
+    assert stored(lakehouse) == before
