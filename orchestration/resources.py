@@ -2,9 +2,11 @@
 
 Configured, not hard-coded: each field has a default that follows the product's own environment
 variables (SPAPI_LAKEHOUSE, SPAPI_ACCOUNTS), and can be set per run in the launchpad. Secrets never pass
-through Dagster config: account secrets stay references in the accounts file, and the PII keys are read
-from the environment (SPAPI_PII_*) by the steps that protect PII, and by no other: a step that only names
-accounts (the dbt build's window, the reports) needs no key.
+through Dagster config, because Dagster stores a run's config in its run storage and serves it over
+GraphQL: account secrets stay references in the accounts file, and the PII keys have no field at all.
+They are read from the code location's environment (SPAPI_PII_*, put there by a secret store or the
+deployment) by the steps that protect PII, and by no other: a step that only names accounts (the dbt
+build's window, the reports) needs no key.
 """
 
 from __future__ import annotations
@@ -53,14 +55,13 @@ class LakehouseResource(dg.ConfigurableResource):
 
 
 class SpApiResource(dg.ConfigurableResource):
-    """SP-API access: the accounts file, an optional endpoint override (the sandbox, a proxy), PII keys."""
+    """SP-API access: the accounts file and an optional endpoint override (the sandbox, a proxy).
+
+    No field may carry key material (tests/orchestration/test_definitions.py holds it to that)."""
 
     accounts_file: str | None = None  # else SPAPI_ACCOUNTS, else accounts.toml
     endpoint: str | None = None  # overrides every account's regional endpoint
     lwa_token_url: str | None = None  # overrides Amazon's token endpoint
-    pii_hmac_key: str | None = None  # else SPAPI_PII_HMAC_KEY from the environment
-    pii_keys: str | None = None  # else SPAPI_PII_KEYS
-    pii_active_key_id: str | None = None  # else SPAPI_PII_ACTIVE_KEY_ID
 
     def accounts(self, names: Sequence[str] = ()) -> AccountsConfig:
         path = self.accounts_file or os.environ.get("SPAPI_ACCOUNTS") or DEFAULT_ACCOUNTS_FILE
@@ -72,9 +73,8 @@ class SpApiResource(dg.ConfigurableResource):
         return replace(config, accounts=accounts)
 
     def protector(self) -> Protector:
-        given = {"SPAPI_PII_HMAC_KEY": self.pii_hmac_key, "SPAPI_PII_KEYS": self.pii_keys,
-                 "SPAPI_PII_ACTIVE_KEY_ID": self.pii_active_key_id}
-        return Protector.from_env({**os.environ, **{k: v for k, v in given.items() if v}})
+        """The PII keys from the environment only (SPAPI_PII_HMAC_KEY, SPAPI_PII_KEYS, SPAPI_PII_ACTIVE_KEY_ID)."""
+        return Protector.from_env()
 
     def extraction(self, start: datetime | None, end: datetime | None, accounts: Sequence[str] = (),
                    buyer_days: int = 7) -> Extraction:

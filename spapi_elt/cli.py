@@ -1,10 +1,12 @@
-"""`spapi-elt`: load SP-API data into the lakehouse, build the marts, write reports, purge PII, run the demo.
+"""`spapi-elt`: load SP-API data into the lakehouse, build the marts, write reports, manage PII keys, purge PII,
+run the demo.
 
     spapi-elt ingest [--config FILE] [--accounts A,B] [--start DATE] [--end DATE] [--resources R,S] [--wait]
     spapi-elt demo [--seed N] [--sellers K] [--start DATE] [--days D] [--lakehouse PATH]
     spapi-elt transform [--lakehouse PATH] [--as-of DATE] [--wait]
     spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR] [--wait]
     spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30] [--wait]
+    spapi-elt rotate-keys [--lakehouse PATH] [--wait]
     spapi-elt credentials set NAME        (the value is read from stdin, never from the command line)
     spapi-elt credentials check [--config FILE]
 
@@ -16,7 +18,26 @@ Exit codes:
      keys so a retry rewrites it; their resume points did not move, so the next run reads it again), or a
      secret expires soon;
   2  nothing done or the run stopped: bad input or configuration, or the environment (the lakehouse in use,
-     a read-only or full disk, a failing dbt test); one line says which.
+     a read-only or full disk, a failing dbt test, PII keys whose bytes differ from the ones the lakehouse
+     recorded for their key id or HMAC version); one line says which.
+
+PII keys (SPAPI_PII_KEYS `kid:base64,...`, SPAPI_PII_ACTIVE_KEY_ID, SPAPI_PII_HMAC_KEY `version:base64`)
+come from the environment only. The lakehouse records a check value per key id and HMAC version the
+first time a run uses it (raw_spapi.pii_key_checks); `ingest` and `rotate-keys` refuse other bytes under
+a recorded id or version before they touch anything. A key id or version is never reused for new bytes.
+
+Rotating the key-encryption key (say monthly, and at once if a key may have leaked):
+  1. add a new key under a new id and make it active, keeping the old one:
+       SPAPI_PII_KEYS=k1:<old>,k2:<new>  SPAPI_PII_ACTIVE_KEY_ID=k2
+     (new values are wrapped with k2 from the next run on; k1 still decrypts older ones)
+  2. spapi-elt rotate-keys: re-wraps every encrypted value in the lakehouse under k2 (only the wrapped
+     data key changes; one transaction) and says which key ids no value uses any more;
+  3. remove k1 from SPAPI_PII_KEYS (and the secret store): copies outside the lakehouse file (backups,
+     dlt's load packages) are crypto-shredded with it.
+Rotating the HMAC key: give the new key the next version (SPAPI_PII_HMAC_KEY=2:<new>). A hash cannot be
+recomputed without its plaintext, which is never kept, so rows loaded before keep their h1: hashes (they
+never compare equal to h2: ones) until the purge shreds them after the retention; `rotate-keys` reports
+the hashes left per version. Keep the old HMAC key as long as h1: hashes must be looked up.
 """
 
 from __future__ import annotations
@@ -118,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--retention-days", type=_at_least(0), default=30)
     purge.add_argument("--wait", **wait)
 
+    rotate = commands_.add_parser("rotate-keys", help="re-wrap every encrypted PII value under the active key id")
+    rotate.add_argument("--lakehouse", type=Path)
+    rotate.add_argument("--wait", **wait)
+
     credentials = commands_.add_parser("credentials", help="the encrypted credentials file")
     actions = credentials.add_subparsers(dest="action", required=True)
     set_secret = actions.add_parser("set", help="store a secret read from stdin")
@@ -137,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.run_demo(ns)
         if ns.command == "purge-pii":
             return commands.run_purge(ns)
+        if ns.command == "rotate-keys":
+            return commands.run_rotate_keys(ns)
         if ns.command == "transform":
             return commands.run_transform(ns.lakehouse, ns.as_of, ns.wait)
         if ns.command == "report":

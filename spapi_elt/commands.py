@@ -129,6 +129,29 @@ def run_purge(ns: argparse.Namespace) -> int:
     return 0
 
 
+def run_rotate_keys(ns: argparse.Namespace) -> int:
+    from dlt_sources.spapi.pii import Protector
+    from spapi_elt.key_rotation import rotate_keys
+    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.lakehouse_lock import lakehouse_lock
+
+    with lakehouse_lock(lakehouse_path(ns.lakehouse), "rotate-keys", wait=ns.wait):
+        result = rotate_keys(ns.lakehouse, Protector.from_env())
+    for use in result.recorded:
+        print(f"Recorded the check value of {use.kind} {use.key_id} (first use on this lakehouse)")
+    print(f"Re-wrapped {sum(result.rewrapped.values()):,} encrypted values under key id {result.active!r} "
+          f"in {result.lakehouse}")
+    for column, count in result.rewrapped.items():
+        print(f"  {column}  {count:,}")
+    by_key = ", ".join(f"{kid} {n:,}" for kid, n in result.after.by_key_id().items()) or "none"
+    print(f"Encrypted values by key id: {by_key}")
+    for kid in result.removable:
+        print(f"No value in the lakehouse is wrapped with key id {kid!r} any more: remove it from SPAPI_PII_KEYS.")
+    hashes = ", ".join(f"h{v}: {n:,}" for v, n in result.after.by_hmac_version().items()) or "none"
+    print(f"Hashes by HMAC version (not re-computable: they age out with the purge): {hashes}")
+    return 0
+
+
 def run_check(ns: argparse.Namespace) -> int:
     accounts = load_accounts(ns.config)
     tracked = []

@@ -19,6 +19,7 @@ from dlt_sources.spapi.audit import AuditEvent, AuditKind
 from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.extraction import AccountFailure, Extraction
 from dlt_sources.spapi.tables import to_table
+from spapi_elt.key_checks import verify_pii_keys
 from spapi_elt.lakehouse import DATASET, finish_interrupted_loads, lakehouse_path, load_facts, pipeline, table_counts
 from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.purge import purge_pii
@@ -53,6 +54,7 @@ def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequ
 
 def _ingest(ctx: Extraction, lakehouse: str | Path | None, resources: Sequence[str] | None,
             purge: bool) -> IngestResult:
+    verify_pii_keys(lakehouse, ctx.protector)  # other key bytes under a recorded id or version: refuse
     pipe = pipeline(lakehouse)
     try:
         recovered = finish_interrupted_loads(pipe, lakehouse_path(lakehouse))

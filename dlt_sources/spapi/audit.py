@@ -28,6 +28,7 @@ class AuditKind(StrEnum):
     PII_PURGE = "pii_purge"  # written by the purge command, not by the client
     WINDOW_REPLACE = "window_replace"  # rows of a re-read window that the API no longer returned, deleted
     RECOVERY = "recovery"  # load packages an interrupted run left behind, finished before this run extracted
+    KEY_ROTATION = "key_rotation"  # encrypted PII values re-wrapped under the active key id (rotate-keys)
 
 
 @dataclass(frozen=True)

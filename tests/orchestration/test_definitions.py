@@ -221,3 +221,49 @@ def test_dagster_validates_the_workspace() -> None:
     done = subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w",
                            "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+SECRET_WORDS = ("key", "secret", "token", "password", "passphrase", "credential", "kek", "hmac")
+NOT_SECRET = {"lwa_token_url"}  # the URL of Amazon's token endpoint (an override for the sandbox), not a token
+
+
+def config_field_names(config_type) -> list[str]:
+    """Every field name of a Dagster config type, nested ones included."""
+    names = []
+    for name, field in (getattr(config_type, "fields", None) or {}).items():
+        names.append(name)
+        names += config_field_names(field.config_type)
+    return names
+
+
+def test_no_resource_config_can_carry_key_material(defs: dg.Definitions) -> None:
+    """Dagster stores a run's resource config in its run storage and serves it over GraphQL: PII keys and other
+    secrets must never be settable there, only read from the environment by the steps that need them."""
+    resources = defs.resources or {}
+    assert {"spapi", "lakehouse"} <= set(resources)
+    for name, resource in resources.items():
+        fields = config_field_names(resource.get_resource_definition().config_schema.config_type)
+        assert fields or name != "spapi"  # the schema was really read: spapi has its accounts_file etc.
+        leaky = [f for f in fields if f not in NOT_SECRET and any(word in f.lower() for word in SECRET_WORDS)]
+        assert not leaky, f"resource {name!r} has config fields that could carry key material: {leaky}"
+    assert "accounts_file" in config_field_names(
+        SpApiResource().get_resource_definition().config_schema.config_type)
+    # A run config that still sets a key (e.g. copied from an older launchpad) is rejected, not stored.
+    job = defs.resolve_job_def("ingest_spapi")
+    dg.validate_run_config(job, {"resources": {"spapi": {"config": {"accounts_file": "accounts.toml"}}}})
+    with pytest.raises(dg.DagsterInvalidConfigError, match="pii_keys"):
+        dg.validate_run_config(job, {"resources": {"spapi": {"config": {"pii_keys": "k1:AAAA"}}}})
+
+
+def test_the_spapi_resource_reads_pii_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlt_sources.spapi.keys import PiiKeyMissing, new_key
+
+    for variable in ("SPAPI_PII_HMAC_KEY", "SPAPI_PII_KEYS", "SPAPI_PII_ACTIVE_KEY_ID"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(PiiKeyMissing):
+        SpApiResource().protector()
+    monkeypatch.setenv("SPAPI_PII_HMAC_KEY", "3:" + new_key())
+    monkeypatch.setenv("SPAPI_PII_KEYS", f"k1:{new_key()},k2:{new_key()}")
+    monkeypatch.setenv("SPAPI_PII_ACTIVE_KEY_ID", "k2")
+    protector = SpApiResource().protector()
+    assert (protector.hmac_key.version, protector.keyring.active) == (3, "k2")

@@ -21,8 +21,9 @@ from spapi_elt.lakehouse import DATASET
 from spapi_sandbox.generate import epoch_of
 from spapi_sandbox.truth import truth
 
-# Tables whose rows record how a run went rather than what Amazon holds: they differ between runs.
-RUN_FACT_TABLES = ("api_audit_log", "flat_file_quarantine", "pii_purges")
+# Tables whose rows record how a run went (or when a key was first used) rather than what Amazon holds: they
+# differ between runs.
+RUN_FACT_TABLES = ("api_audit_log", "flat_file_quarantine", "pii_purges", "pii_key_checks")
 
 
 def run_ingest(sandbox, lakehouse: Path, log_file: Path | None = None, resources=None) -> IngestResult:

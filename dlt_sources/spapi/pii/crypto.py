@@ -162,16 +162,34 @@ def decrypt(value: str, keyring: Keyring, field_path: str, seller_id: str | None
     return plain.decode("utf-8")
 
 
-def rewrap(value: str, keyring: Keyring) -> str:
-    """The same ciphertext with its data key wrapped under the active key id (for retiring an old KEK)."""
+def rewrap(value: str, keyring: Keyring, *, cache: dict[bytes, bytes] | None = None) -> str:
+    """The same ciphertext with its data key wrapped under the active key id (for retiring an old KEK).
+
+    `cache`, a dict the caller keeps, maps an old wrapped data key to its new one, so the values of one
+    batch (which share a data key) share one new wrapping, as they did the old one, and unwrap once.
+    """
     kid, raw = _split(value)
     if kid == keyring.active:
         return value
-    dek = _unwrap(kid, raw, keyring)
-    nonce = os.urandom(NONCE_BYTES)
-    wrapped = AESGCM(keyring.key(keyring.active)).encrypt(nonce, dek, _wrap_aad(keyring.active))
-    body = base64.b64encode(nonce + wrapped + raw[WRAPPED_DEK_BYTES:]).decode("ascii")
+    old = kid.encode() + b"|" + raw[:WRAPPED_DEK_BYTES]
+    header = cache.get(old) if cache is not None else None
+    if header is None:
+        dek = _unwrap(kid, raw, keyring)
+        nonce = os.urandom(NONCE_BYTES)
+        header = nonce + AESGCM(keyring.key(keyring.active)).encrypt(nonce, dek, _wrap_aad(keyring.active))
+        if cache is not None:
+            if len(cache) >= 1024:
+                cache.clear()
+            cache[old] = header
+    body = base64.b64encode(header + raw[WRAPPED_DEK_BYTES:]).decode("ascii")
     return f"{ENCRYPTED_PREFIX}{keyring.active}:{body}"
+
+
+def check_unwraps(value: str, keyring: Keyring) -> None:
+    """PiiDecryptError unless the value's data key unwraps under the key its key id names: proof that a
+    key is the one a stored value was encrypted with, without the field path or seller id it is bound to."""
+    kid, raw = _split(value)
+    _unwrap(kid, raw, keyring)
 
 
 def key_id(value: str) -> str:
