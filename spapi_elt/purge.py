@@ -72,7 +72,8 @@ PII_TABLES: tuple[PiiTable, ...] = (
 
 def purge_pii(lakehouse: str | Path | None = None, today: date | None = None,
               retention_days: int = RETENTION_DAYS) -> int:
-    """Crypto-shred protected PII older than the retention window; record what was done. Idempotent."""
+    """Crypto-shred protected PII older than the retention window in every copy under the data folder (see the
+    module docstring); record what was done. Idempotent. Returns the rows shredded, staging copies included."""
     path = lakehouse_path(lakehouse)
     if not path.exists():
         return 0
