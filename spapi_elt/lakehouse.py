@@ -36,6 +36,11 @@ def pipeline(lakehouse: str | Path | None = None) -> dlt.Pipeline:
     # Arrow tables carry _dlt_load_id like dict rows, so a re-read window can tell this load's rows from
     # older ones (window_replace.py).
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # Keep no copy of loaded rows (they hold PII ciphertext a purge must reach): merge staging tables are
+    # emptied after each load, and a loaded package's job files are deleted (spapi_elt/purge.py removes
+    # what is left, e.g. packages with a failed job, which dlt keeps whole).
+    os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
+    os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     path = lakehouse_path(lakehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     credentials = DuckDbCredentials(str(path), global_config=dict(LOADER_DUCKDB_CONFIG))
