@@ -43,12 +43,20 @@ def run_ingest(ns: argparse.Namespace) -> int:
     print(f"\n{'table':<{width}}  rows")
     for table, count in result.rows.items():
         print(f"{table:<{width}}  {count:,}")
-    for failure in result.failures:
-        print(f"FAILED {failure.account} {failure.resource}: {failure.error}", file=sys.stderr)
+    for line in failure_lines(result.failures):
+        print(line, file=sys.stderr)
     if result.failures:
         print("What the failed accounts read before the error is loaded; their resume points did not move, so the "
               "next run reads it again.", file=sys.stderr)
     return 1 if result.failures else 0
+
+
+def failure_lines(failures: list) -> list[str]:
+    """One line per account and error: an endpoint out of reach fails every resource alike, and says so once."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for failure in failures:
+        grouped.setdefault((failure.account, failure.error), []).append(failure.resource)
+    return [f"FAILED {account} ({', '.join(resources)}): {error}" for (account, error), resources in grouped.items()]
 
 
 def run_demo(ns: argparse.Namespace) -> int:

@@ -87,6 +87,11 @@ def _purge(path: Path, today: date | None, retention_days: int) -> int:
     today = today or datetime.now(UTC).date()
     cutoff = retention_cutoff(today, retention_days)
     records = []
+    # Owed rewrite: a purge killed after its UPDATE committed and before the rewrite leaves old values in freed
+    # blocks, and the next purge shreds nothing (it is all tombstoned): the marker makes it rewrite anyway.
+    owed = rewrite_marker(path)
+    rewrite_owed = owed.exists()
+    owed.touch()
     with duckdb.connect(str(path)) as con:
         existing = {(r[0], r[1], r[2]) for r in con.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
@@ -111,9 +116,14 @@ def _purge(path: Path, today: date | None, retention_days: int) -> int:
         load_facts(pipeline(path), [to_table("pii_purges", records), to_table("api_audit_log", audit)])
     remove_loaded_packages(path)
     shredded_total = sum(r["rows_purged"] for r in records)
-    if shredded_total:
+    if shredded_total or rewrite_owed:
         rewrite_database(path)  # the UPDATEs' old values live on in freed blocks until the file is rewritten
+    owed.unlink()
     return shredded_total
+
+
+def rewrite_marker(lakehouse: Path) -> Path:
+    return lakehouse.with_name(lakehouse.name + ".rewrite-owed")
 
 
 def remove_loaded_packages(lakehouse: str | Path | None = None) -> int:

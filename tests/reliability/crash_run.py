@@ -6,8 +6,9 @@ complete, not yet normalized), load (the settlement lines' load job has committe
 it done: the moment a resumed package runs a job twice), load-merge (the same for a merged table), facts (the
 main load and window replacement done, the audit/quarantine package pending), window (inside the window
 replacement's transaction, after its first delete), purge (after the purge's UPDATE, before it records
-itself). `hold`: take the lakehouse's lock, write the file named by SPAPI_TEST_HELD, and wait until the file
-named by SPAPI_TEST_RELEASE exists (for concurrency tests).
+itself), rewrite (the purge's new copy of the DuckDB file written, the old file not yet replaced). `hold`:
+take the lakehouse's lock, write the file named by SPAPI_TEST_HELD, and wait until the file named by
+SPAPI_TEST_RELEASE exists (for concurrency tests).
 `none`: no hook.
 """
 
@@ -101,6 +102,10 @@ def install(phase: str) -> None:
         ingest.replace_window = lambda con, *args, **kwargs: original(_KillAfterDelete(con), *args, **kwargs)
     elif phase == "purge":
         after_calls(purge, "load_facts", 1, before=True)
+    elif phase == "rewrite":  # the purge's fresh copy of the file is complete, the old file not yet replaced
+        from spapi_elt import rewrite
+
+        after_calls(rewrite, "_fsync", 1)
     elif phase == "hold":
         from spapi_elt import lakehouse_lock
 

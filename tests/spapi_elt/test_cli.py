@@ -75,3 +75,14 @@ def test_credentials_set_and_check(tmp_path):
     # Issued 2026-10-01: 180 days end 2027-03-30, so it is fine until 30 days before that.
     assert any("northwind-na: lwa_client_secret" in line and "expires 2027-03-30" in line for line in lines)
     assert checked.returncode in (0, 1)
+
+
+def test_failures_are_one_line_per_account_and_error():
+    from dlt_sources.spapi.extraction import AccountFailure
+    from spapi_elt.commands import failure_lines
+
+    unreachable = "listTransactions for acme: connection refused"
+    failures = [AccountFailure("orders", "acme", unreachable), AccountFailure("settlements", "acme", unreachable),
+                AccountFailure("orders", "beta", "403 Unauthorized")]
+    assert failure_lines(failures) == [f"FAILED acme (orders, settlements): {unreachable}",
+                                       "FAILED beta (orders): 403 Unauthorized"]
