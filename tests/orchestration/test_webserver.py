@@ -67,14 +67,14 @@ def test_the_ui_serves_the_asset_graph(webserver) -> None:
     assert httpx.get(f"{url}/asset-groups", timeout=30).status_code == 200  # the page a person opens
 
 
-def render(browser: str, url: str, profile: Path) -> str:
+def render(browser: str, url: str, profile: Path, height: int = 1000) -> str:
     """The page's DOM after headless Chromium ran its scripts, without <script>/<style> blocks. The
     browser resolves no host but the loopback webserver: no request leaves the machine."""
     page = subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-         "--virtual-time-budget=30000", "--window-size=1600,1000", "--dump-dom", url],
+         "--virtual-time-budget=30000", f"--window-size=1600,{height}", "--dump-dom", url],
         capture_output=True, text=True, timeout=180)
     return re.sub(r"<(script|style)\b.*?</\1>", "", page.stdout, flags=re.S)
 
@@ -98,6 +98,7 @@ def test_the_asset_graph_page_renders_in_a_browser(webserver, tmp_path: Path) ->
     assert "<svg" in graph, log.read_text(errors="replace")[-2000:]
     for group in ("raw_spapi", "staging", "finance", "roi", "operations", "catalog"):
         assert group in graph, group
-    catalog = render(browser, f"{url}/assets", tmp_path / "profile-catalog")
+    # The catalog draws only the rows in view: a tall window shows every asset (about 60, one line each).
+    catalog = render(browser, f"{url}/assets", tmp_path / "profile-catalog", height=6000)
     for asset in ("settlements", "reconciliation_exceptions", "sku_profitability", "listing_quality"):
         assert asset in catalog, asset

@@ -47,12 +47,14 @@ select
     cancelled_at,
     order_status = 'Shipped' as is_shipped,
     cancelled_at is not null or order_status in ('Cancelled', 'Canceled') as is_cancelled,
-    cast({{ dbt.datediff('purchased_at', 'shipped_at', 'second') }} as decimal(18, 2)) / 3600
+    -- exact decimals: an average over floating-point hours depends on the order rows are summed in, so the
+    -- same data rounded to different cents from one build to the next
+    cast({{ dbt.datediff('purchased_at', 'shipped_at', 'second') }} / 3600.0 as decimal(18, 6))
         as ship_latency_hours,
     -- not yet shipped nor cancelled: how long it has been waiting at the end of the as_of day
     case
         when order_status not in ('Shipped', 'Cancelled', 'Canceled')
-            then cast({{ dbt.datediff('purchased_at', dbt.dateadd('day', 1, as_of_date()), 'second') }}
-                      as decimal(18, 2)) / 3600
+            then cast({{ dbt.datediff('purchased_at', dbt.dateadd('day', 1, as_of_date()), 'second') }} / 3600.0
+                      as decimal(18, 6))
     end as open_hours_at_as_of
 from timed
