@@ -77,10 +77,8 @@ def purge_pii(lakehouse: str | Path | None = None, today: date | None = None,
     module docstring); record what was done. Idempotent. Returns the rows shredded, staging copies included.
     Holds the lakehouse's lock (an ingest's own purge runs under the ingest's)."""
     path = lakehouse_path(lakehouse)
-    if not path.exists():
-        return 0
-    with lakehouse_lock(path, "purge-pii", wait=wait):
-        return _purge(path, today, retention_days)
+    with lakehouse_lock(path, "purge-pii", wait=wait):  # even before the file exists: an ingest may be making it
+        return _purge(path, today, retention_days) if path.exists() else 0
 
 
 def _purge(path: Path, today: date | None, retention_days: int) -> int:
