@@ -125,6 +125,8 @@ class Reader:
         self.header = _split_header(first_line.decode("utf-8", "replace"), spec.quoted) if first_line else []
         self.layout = _layout(self.header, spec) if self.header else None
         self.bad_lines: deque[tuple[int | None, str, str]] = deque()  # (line, reason, raw text), as read
+        self.short_lines: deque[tuple[int, str]] = deque()  # (line, raw text): fewer fields than the header
+        self.short_count = 0
         self._pending: list[int] = []  # line numbers of bad lines not yet placed among the good ones
         self._next_line = 2
         self._last_bad_line = 0
@@ -132,6 +134,15 @@ class Reader:
 
     def _on_invalid(self, row: Any) -> str:
         line = row.number + 1 if row.number is not None and row.number >= 0 else None
+        if line is not None and row.actual_columns < row.expected_columns and row.text is not None:
+            # Amazon omits trailing empty fields (FBA Liquidations settlement lines lack the last,
+            # promotion-id): the missing fields are empty. The row is read here and merged back into
+            # its batch; whether it is good is decided by its values, like any other row.
+            self.short_lines.append((line, row.text))
+            self.short_count += 1
+            self._pending.append(line)
+            self._last_bad_line = max(self._last_bad_line, line)
+            return "skip"
         reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
         self.bad_lines.append((line, reason, row.text))
         if line is not None:
@@ -183,8 +194,6 @@ class Reader:
         if self._reader is None:
             return
         for batch in self._reader:
-            if batch.num_rows == 0:
-                continue
             raw = RawBatch([], self._line_numbers(batch.num_rows))
             for position, column in enumerate(batch.columns):
                 try:
@@ -193,7 +202,38 @@ class Reader:
                     text, bad = _decode_replacing(column)
                     raw.fields.append(text)
                     raw.invalid_utf8[position] = bad
-            yield raw
+            raw = self._with_short_lines(raw)
+            if len(raw):
+                yield raw
+        rest = self._with_short_lines(RawBatch([pa.array([], pa.string()) for _ in self.header],
+                                               np.arange(0, dtype=np.int64)))
+        if len(rest):
+            yield rest
+
+    def _with_short_lines(self, raw: RawBatch) -> RawBatch:
+        """The batch with the short lines read so far merged in, padded with empty fields, in line order."""
+        if not self.short_lines:
+            return raw
+        short: list[tuple[int, str]] = []
+        while self.short_lines:
+            short.append(self.short_lines.popleft())
+        width = len(self.header)
+        rows = [_split_line(text, self.spec.quoted) for _, text in short]
+        padded = [pa.array([row[i] if i < len(row) and row[i] != "" else None for row in rows], pa.string())
+                  for i in range(width)]
+        lines = np.concatenate([raw.lines, np.array([line for line, _ in short], dtype=np.int64)])
+        order = pa.array(np.argsort(lines, kind="stable"))
+        n = len(short)
+        fields = [pa.concat_arrays([f, p]).take(order) for f, p in zip(raw.fields, padded, strict=True)]
+        invalid = {k: pa.concat_arrays([v, pa.array([False] * n)]).take(order) for k, v in raw.invalid_utf8.items()}
+        return RawBatch(fields, lines[order.to_numpy()], invalid)
+
+
+def _split_line(text: str, quoted: bool) -> list[str]:
+    text = text.rstrip("\r\n")
+    if quoted:
+        return next(csv.reader([text], delimiter="\t", quotechar='"'), [])
+    return text.split("\t")
 
 
 def _decode_replacing(column: pa.Array) -> tuple[pa.Array, pa.Array]:
