@@ -24,7 +24,7 @@ COLUMNS = (
     "quantity-purchased", "promotion-id",
 )
 
-DATE_FORMATS = {"ymd": "%Y-%m-%d", "dmy.": "%d.%m.%Y", "dmy/": "%d/%m/%Y"}
+DATE_FORMATS = {"ymd": "%Y-%m-%d", "dmy.": "%d.%m.%Y"}
 
 
 def local_date(epoch: int, m: Marketplace) -> str:

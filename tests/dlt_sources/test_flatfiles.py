@@ -123,7 +123,8 @@ def test_locale_is_detected_from_the_summary_row(world: World) -> None:
         seller_id, st = settlement(world, code)
         detected[code] = parse_settlement(io.BytesIO(render_settlement(st)), seller_id=seller_id).locale
     assert detected["DE"].decimal_comma and detected["DE"].date_format == "%d.%m.%Y"
-    assert not detected["UK"].decimal_comma and detected["UK"].date_format == "%d/%m/%Y"
+    # independent styles, as a real Amazon.co.uk file writes them: 15.11.2024 08:59:45 UTC with 253.43
+    assert not detected["UK"].decimal_comma and detected["UK"].date_format == "%d.%m.%Y"
     assert detected["US"].date_format == "%Y-%m-%d"
 
 

@@ -205,14 +205,21 @@ class Converter:
         return pa.Table.from_arrays(list(columns.values()), schema=schema)
 
     def _marketplace(self, out: dict[str, pa.Array], n: int) -> pa.Array:
-        """The row's marketplace from its own column where the report has one, else the caller's."""
+        """The row's marketplace from its own column where the report has one (names matched ignoring
+        case), else the caller's: for an empty value always, for a name we do not know only where the
+        spec says so (a settlement line naming an unknown storefront gets none rather than a wrong one)."""
         fallback = pa.scalar(self.marketplace_id, pa.string())
         if self.spec.marketplace_column is None or self.spec.marketplace_column[0] not in out:
             return pa.repeat(fallback, n)
         name, mapping = self.spec.marketplace_column
-        keys, ids = pa.array(list(mapping)), pa.array(list(mapping.values()))
-        found = pc.take(ids, pc.index_in(out[name], value_set=keys))
-        return pc.coalesce(found, fallback) if self.marketplace_id else found
+        keys, ids = pa.array([key.lower() for key in mapping]), pa.array(list(mapping.values()))
+        values = pc.utf8_lower(pc.utf8_trim_whitespace(out[name]))
+        found = pc.take(ids, pc.index_in(values, value_set=keys))
+        if not self.marketplace_id:
+            return found
+        if self.spec.unknown_marketplace_fallback:
+            return pc.coalesce(found, fallback)
+        return pc.if_else(pc.fill_null(pc.equal(values, ""), True), fallback, found)
 
 
 def _blank_rows(batch: RawBatch) -> pa.Array | None:

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 from pyarrow import csv as pacsv
 
-from dlt_sources.spapi.flatfiles.charset import Utf8Transcoder, codec_for
+from dlt_sources.spapi.flatfiles.charset import Utf8Transcoder, codec_for, sniff_bom
 from dlt_sources.spapi.flatfiles.specs import ReportSpec, header_key, snake_case
 
 T = TypeVar("T")
@@ -113,7 +113,8 @@ class Reader:
     """Reads a flat file block by block: header, layout, raw batches with line numbers, bad lines."""
 
     def __init__(self, stream: BinaryIO, spec: ReportSpec, charset: str | None, block_size: int) -> None:
-        codec, errors = codec_for(charset)
+        stream, self.bom = sniff_bom(stream)
+        codec, errors = ("utf_8", "strict") if self.bom else codec_for(charset)  # a BOM wins over the label
         self.transcoded = codec != "utf_8"
         self.codec = codec
         self.replaces = errors == "replace"  # undecodable bytes become U+FFFD (and their rows quarantined)
