@@ -203,21 +203,23 @@ class Reader:
                     text, bad = _decode_replacing(column)
                     raw.fields.append(text)
                     raw.invalid_utf8[position] = bad
-            raw = self._with_short_lines(raw)
+            raw = self._with_short_lines(raw, int(raw.lines[-1]) if len(raw) else 0)
             if len(raw):
                 yield raw
         rest = self._with_short_lines(RawBatch([pa.array([], pa.string()) for _ in self.header],
-                                               np.arange(0, dtype=np.int64)))
+                                               np.arange(0, dtype=np.int64)), None)
         if len(rest):
             yield rest
 
-    def _with_short_lines(self, raw: RawBatch) -> RawBatch:
-        """The batch with the short lines read so far merged in, padded with empty fields, in line order."""
-        if not self.short_lines:
-            return raw
+    def _with_short_lines(self, raw: RawBatch, last_line: int | None) -> RawBatch:
+        """The batch with the short lines up to its last line (all: None) merged in, padded with empty
+        fields, in line order. pyarrow may already have reported the next block's short lines: those wait
+        for their own batch, so batches are the same whether the reading thread runs ahead or not."""
         short: list[tuple[int, str]] = []
-        while self.short_lines:
+        while self.short_lines and (last_line is None or self.short_lines[0][0] <= last_line):
             short.append(self.short_lines.popleft())
+        if not short:
+            return raw
         width = len(self.header)
         rows = [_split_line(text, self.spec.quoted) for _, text in short]
         padded = [pa.array([row[i] if i < len(row) and row[i] != "" else None for row in rows], pa.string())
