@@ -337,7 +337,7 @@ class _SellerBuilder:
     # Postings real settlement files show beyond the seller's own orders ---------------------------------
 
     def storefront_postings(self, mkt: str, day: int) -> None:
-        """FBA Liquidations, Multi-Channel Fulfilment and Pan-EU Amazon.fr orders, from real settlement
+        """FBA Liquidations and Multi-Channel Fulfilment postings, from real settlement
         files described in the issue (see settlement_file.py): one random stream per (marketplace, day),
         so adding them left every other draw, and prefix stability, as it was."""
         fba_products = [p for p in self.products if p.fulfillment_channel == "AFN"]
@@ -345,7 +345,10 @@ class _SellerBuilder:
             return
         rng = _rng(self.args.seed, "storefronts", self.index, mkt, day)
         day_start = self.start + day * DAY
-        liquidation, mcf, pan_eu = rng.random(), rng.random(), rng.random()
+        # A third draw is kept for Pan-EU Amazon.fr orders in Amazon.de settlements (real files show them):
+        # they wait until the sandbox's EU seller participates in Amazon.fr (its marts relate every line's
+        # marketplace to a participation).
+        liquidation, mcf, _pan_eu = rng.random(), rng.random(), rng.random()
         product, quantity, posted_at = rng.choice(fba_products), rng.randint(1, 3), day_start + rng.randrange(DAY)
         fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * quantity
         digits = _digits(rng, 14)
@@ -369,18 +372,6 @@ class _SellerBuilder:
                 order_id=f"MCF-{digits[:10]}", sku=product.sku, quantity=quantity, fulfillment_id="AFN",
                 marketplace_name=f"Non-Amazon {mkt}",
                 components=[Component("ItemFees", "FBAPerUnitFulfillmentFee", -fba)]))
-        if pan_eu < 0.08 and mkt == "DE":
-            # An EU seller's EUR settlement reported for Amazon.de carries Amazon.fr orders (a real file).
-            price = product.prices[mkt] * quantity
-            self.add_posting(Posting(
-                posting_id=_token("pan-eu", self.account.seller_id, mkt, day, length=32),
-                seller_id=self.account.seller_id, marketplace=mkt, posted_at=posted_at, transaction_type="Order",
-                order_id=f"40{rng.choice('2345')}-{_digits(rng, 7)}-{_digits(rng, 7)}",
-                order_item_code=_digits(rng, 14), sku=product.sku, quantity=quantity, fulfillment_id="AFN",
-                marketplace_name="Amazon.fr",
-                components=[Component("ItemPrice", "Principal", price),
-                            Component("ItemFees", "Commission", -fees.referral_fee(product.category, price, quantity)),
-                            Component("ItemFees", "FBAPerUnitFulfillmentFee", -fba)]))
 
     # Lost inventory and reimbursements ------------------------------------------------------------
 

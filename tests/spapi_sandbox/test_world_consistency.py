@@ -146,7 +146,7 @@ def test_real_file_quirks_are_in_the_settlement_files(world):
         ("ItemPrice", "Principal", False), ("ItemFees", "LiquidationsBrokerageFee", True)}
     assert all(len(fields) == 24 for _, fields in raw if fields[6] != "Liquidations")
     names = {(st.marketplace, fields[11]) for st, fields in raw}
-    assert {("US", "Non-Amazon US"), ("CA", "Non-Amazon CA"), ("UK", "Non-Amazon UK"), ("DE", "Amazon.fr")} <= names
+    assert {("US", "Non-Amazon US"), ("CA", "Non-Amazon CA"), ("UK", "Non-Amazon UK")} <= names
     cp1252 = [st for st in settled if st.charset == "Cp1252"]
     assert cp1252 and {MARKETPLACES[st.marketplace].region for st in cp1252} == {"EU"}
 
