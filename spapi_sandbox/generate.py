@@ -334,6 +334,45 @@ class _SellerBuilder:
         if on.day == 1 and mkt == self.account.marketplace_codes[0]:
             fee("other-transaction", "Subscription Fee", SUBSCRIPTION_FEE[mkt])
 
+    # Postings real settlement files show beyond the seller's own orders ---------------------------------
+
+    def storefront_postings(self, mkt: str, day: int) -> None:
+        """FBA Liquidations and Multi-Channel Fulfilment postings, from real settlement
+        files described in the issue (see settlement_file.py): one random stream per (marketplace, day),
+        so adding them left every other draw, and prefix stability, as it was."""
+        fba_products = [p for p in self.products if p.fulfillment_channel == "AFN"]
+        if not fba_products:
+            return
+        rng = _rng(self.args.seed, "storefronts", self.index, mkt, day)
+        day_start = self.start + day * DAY
+        # A third draw is kept for Pan-EU Amazon.fr orders in Amazon.de settlements (real files show them):
+        # they wait until the sandbox's EU seller participates in Amazon.fr (its marts relate every line's
+        # marketplace to a participation).
+        liquidation, mcf, _pan_eu = rng.random(), rng.random(), rng.random()
+        product, quantity, posted_at = rng.choice(fba_products), rng.randint(1, 3), day_start + rng.randrange(DAY)
+        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * quantity
+        digits = _digits(rng, 14)
+        if liquidation < 0.04:
+            # Amazon sells the units to a liquidator: a fraction of their price, less a brokerage fee (its
+            # rate is the sandbox's assumption). A real Amazon.com file: ItemPrice/Principal and
+            # ItemFees/LiquidationsBrokerageFee, empty marketplace-name, 23 fields.
+            proceeds = max(1, fees.round_half_up(product.prices[mkt] * quantity * (5 + day % 11), 100))
+            self.add_posting(Posting(
+                posting_id=_token("liquidation", self.account.seller_id, mkt, day, length=32),
+                seller_id=self.account.seller_id, marketplace=mkt, posted_at=posted_at,
+                transaction_type="Liquidations", sku=product.sku, quantity=quantity, marketplace_name="",
+                components=[Component("ItemPrice", "Principal", proceeds),
+                            Component("ItemFees", "LiquidationsBrokerageFee",
+                                      -fees.round_half_up(proceeds * 10, 100))]))
+        if mcf < 0.03 and mkt in ("US", "CA", "UK"):  # real files: Non-Amazon US, Non-Amazon UK, Non-Amazon CA
+            # A Multi-Channel Fulfilment order (sold elsewhere, shipped by FBA): only the fulfilment fee.
+            self.add_posting(Posting(
+                posting_id=_token("mcf", self.account.seller_id, mkt, day, length=32),
+                seller_id=self.account.seller_id, marketplace=mkt, posted_at=posted_at, transaction_type="Order",
+                order_id=f"MCF-{digits[:10]}", sku=product.sku, quantity=quantity, fulfillment_id="AFN",
+                marketplace_name=f"Non-Amazon {mkt}",
+                components=[Component("ItemFees", "FBAPerUnitFulfillmentFee", -fba)]))
+
     # Lost inventory and reimbursements ------------------------------------------------------------
 
     def lost_inventory(self, mkt: str, day: int) -> None:
@@ -399,6 +438,8 @@ class _SellerBuilder:
                 trace_id=_digits(srng, 12))
             reissue_roll, reissue_after = srng.random(), srng.randrange(2 * DAY, 5 * DAY)
             delta = srng.randrange(100, 5000)
+            if MARKETPLACES[mkt].region == "EU" and srng.random() < 0.25:
+                settlement.charset = "Cp1252"  # Amazon also sends documents in Cp1252 (windows-1252)
             while cursor < len(postings) and postings[cursor].posted_at < period_end:
                 settlement.postings.append(postings[cursor])
                 cursor += 1
@@ -454,6 +495,7 @@ class _SellerBuilder:
                 self.build_orders(mkt, day)
                 self.account_fees(mkt, day)
                 self.lost_inventory(mkt, day)
+                self.storefront_postings(mkt, day)
         self.postings = [p for p in self.postings if p.posted_at < self.now]
         settlements = [s for mkt in self.account.marketplace_codes for s in self.settle(mkt)]
         for posting, kind, reference, amount in self.pending_fee_findings:

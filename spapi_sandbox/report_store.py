@@ -327,10 +327,10 @@ class ReportStore:
         if seller is None:  # cannot happen: reports are only created for the world's sellers
             raise KeyError(record.seller_id)
         if record.settlement is not None:
-            from spapi_sandbox.settlement_file import render_settlement  # the lead's module, loaded late
+            from spapi_sandbox.settlement_file import content_type, render_settlement  # loaded late
 
             content = render_settlement(record.settlement)
-            return Document(gzip_bytes(content), TEXT_CONTENT_TYPE)
+            return Document(gzip_bytes(content), content_type(record.settlement))
         if record.outcome == "FATAL":
             return Document(gzip_bytes(fatal_document(record)), "application/json")
         scope = DocumentScope(record.marketplace_ids, record.data_start, record.data_end, record.options)

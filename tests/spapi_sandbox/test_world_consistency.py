@@ -36,7 +36,7 @@ def parse_amount(text: str, decimal_comma: bool) -> Decimal:
 
 
 def read_settlement(settlement) -> list[dict[str, str]]:
-    text = render_settlement(settlement).decode("utf-8")
+    text = render_settlement(settlement).decode(settlement.charset)
     return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
 
 
@@ -81,10 +81,11 @@ def test_fees_follow_the_rules_except_planted_discrepancies(world, the_truth):
                 product = catalog[quantities[key]]
                 qty = quantities[(key, "qty")]
                 if key[0] == "Order":
+                    sold = "ItemPrice/Principal" in amounts  # not an MCF order: it was sold on Amazon
                     sales_price = (amounts["ItemPrice/Principal"] + amounts["ItemPrice/Shipping"]
                                    + amounts["Promotion/Principal"])
                     referral = fees.referral_fee(product.category, sales_price, qty)
-                    if -amounts["ItemFees/Commission"] != referral:
+                    if sold and -amounts["ItemFees/Commission"] != referral:
                         found.add(("referral_fee_overcharged", key[1], -amounts["ItemFees/Commission"] - referral))
                     if amounts["ItemFees/FBAPerUnitFulfillmentFee"]:
                         fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * qty
@@ -128,9 +129,26 @@ def test_marketplace_formats_in_settlement_files(world):
     assert de[0]["settlement-start-date"][2] == "." and de[0]["settlement-start-date"].endswith(" UTC")
     assert de[1]["posted-date"][2] == "." and de[1]["marketplace-name"] == "Amazon.de"
     assert "." in us[0]["total-amount"] and us[0]["settlement-start-date"][4] == "-"
-    assert uk[0]["settlement-start-date"][2] == "/"
+    # a real Amazon.co.uk file: 15.11.2024 08:59:45 UTC with 253.43
+    assert uk[0]["settlement-start-date"][2] == "." and "," not in uk[0]["total-amount"]
     account_rows = [r for r in de if r["transaction-type"] == "other-transaction"]
     assert account_rows and all(r["marketplace-name"] == "" for r in account_rows)
+
+
+def test_real_file_quirks_are_in_the_settlement_files(world):
+    """Short FBA Liquidations lines, Non-Amazon (MCF) and Amazon.fr lines, Cp1252 documents."""
+    settled = closed_settlements(world)
+    raw = [(st, line.split("\t")) for st in settled
+           for line in render_settlement(st).decode(st.charset).splitlines()[2:]]
+    liquidations = [fields for _, fields in raw if fields[6] == "Liquidations"]
+    assert liquidations and all(len(fields) == 23 and fields[11] == "" for fields in liquidations)
+    assert {(fields[12], fields[13], fields[14][0] == "-") for fields in liquidations} == {
+        ("ItemPrice", "Principal", False), ("ItemFees", "LiquidationsBrokerageFee", True)}
+    assert all(len(fields) == 24 for _, fields in raw if fields[6] != "Liquidations")
+    names = {(st.marketplace, fields[11]) for st, fields in raw}
+    assert {("US", "Non-Amazon US"), ("CA", "Non-Amazon CA"), ("UK", "Non-Amazon UK")} <= names
+    cp1252 = [st for st in settled if st.charset == "Cp1252"]
+    assert cp1252 and {MARKETPLACES[st.marketplace].region for st in cp1252} == {"EU"}
 
 
 def test_fba_fee_rows_can_carry_a_shipment_id_in_order_id(world):
