@@ -11,7 +11,8 @@ from spapi_sandbox import fees
 SEEDS = DBT_PROJECT / "seeds"
 CATEGORIES = {"principal", "shipping", "tax", "withheld_tax", "promotion", "referral_fee", "fba_fulfillment_fee",
               "other_fee", "refund", "refund_commission", "reimbursement", "reserve_held", "reserve_released",
-              "ad_spend", "storage_fee", "adjustment", "transfer"}
+              "ad_spend", "storage_fee", "adjustment", "transfer",
+              "liquidation_proceeds", "loan"}
 
 
 def read_seed(name: str) -> list[dict[str, str]]:
