@@ -116,6 +116,8 @@ def test_event_groups_agree_with_settlements_except_planted_deposits(world, the_
             transferred = st.transferred_amount or 0
             assert Decimal(finding["amount"]) * 100 == abs(st.total - transferred) or (
                 finding["kind"] == "deposit_missing" and st.transferred_amount is None)
+        elif st.total == 0:  # nothing to deposit: no transfer
+            assert st.transferred_amount is None
         elif st.deposit_at <= world.now:
             assert st.fund_transfer_status == "Succeeded" and st.transferred_amount == st.total
         else:
@@ -162,6 +164,18 @@ def test_reissued_settlements_and_reserves_are_present(world, the_truth):
     descriptions = {r["amount-description"] for st in closed_settlements(world) for r in read_settlement(st)}
     assert {"Current Reserve Amount", "Previous Reserve Amount Balance", "Storage Fee",
             "TransactionTotalAmount", "WAREHOUSE_LOST", "RefundCommission"} <= descriptions
+
+
+def test_removals_liquidations_and_a_zero_total_settlement_are_present(world, the_truth):
+    rows = [r for st in closed_settlements(world) for r in read_settlement(st)[1:]]
+    labels = {(r["transaction-type"], r["amount-type"], r["amount-description"]) for r in rows}
+    assert {("other-transaction", "other-transaction", "RemovalComplete"),
+            ("other-transaction", "other-transaction", "DisposalComplete"),
+            ("Liquidations", "ItemPrice", "Principal"),
+            ("Liquidations", "ItemFees", "LiquidationsBrokerageFee")} <= labels
+    zero = [s for s in the_truth["settlements"] if Decimal(s["total"]) == 0]
+    assert zero and all(s["deposit"] is None for s in zero)
+    assert not {s["settlement_id"] for s in zero} & {d["reference_id"] for d in the_truth["discrepancies"]}
 
 
 def test_same_arguments_same_bytes():
