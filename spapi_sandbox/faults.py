@@ -11,6 +11,10 @@ Profiles:
 - reports: some requested reports end FATAL or CANCELLED (only odd report sequence numbers, about 45%
   of them: a client that requests the report again gets the next number, which always finishes DONE),
   and some report documents are served truncated or corrupted on their FIRST download only.
+- baddoc: every seller's first settlement report is served unreadable on every download: its header
+  names no `settlement-id` column, a layout no client knows. The seller's later settlements are whole. One
+  unreadable document must not keep the others from loading; the same sandbox restarted without the
+  profile serves the document whole, as a fixed parser (or a re-issued file) would read it.
 - auth: every fifth access token issued (counting from an offset set by the seed) expires after 60
   sandbox seconds instead of 3600; LWA still says `expires_in: 3600`. Clients must refresh on 403.
 The LWA token endpoint itself is fault-free under every profile.
@@ -24,7 +28,7 @@ from enum import Enum
 
 from spapi_sandbox.ratelimit import QUOTA_EXCEEDED
 
-PROFILES = ("none", "flaky", "reports", "auth")
+PROFILES = ("none", "flaky", "reports", "auth", "baddoc")
 
 EARLY_TOKEN_LIFETIME = 60  # sandbox seconds, for the auth profile's short-lived tokens
 
@@ -111,6 +115,10 @@ class FaultProfile:
         if draw < 0.45:
             return "CANCELLED"
         return "DONE"
+
+    def unreadable_settlement(self, settlement_number: int) -> bool:
+        """Whether a seller's `settlement_number`-th settlement report is served unreadable (baddoc)."""
+        return self.name == "baddoc" and settlement_number == 1
 
     def corrupt_document(self, report_seq: int, attempt: int) -> str | None:
         """None, "truncated" or "corrupted" for download `attempt` (1 = first) of a report's document."""

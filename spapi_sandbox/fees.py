@@ -79,3 +79,25 @@ def fba_fee_per_unit(size_tier: str, billable_weight_g: int) -> int:
     tier = SIZE_TIERS[size_tier]
     extra_steps = math.ceil(max(0, billable_weight_g - tier.included_weight_g) / 500)
     return tier.base_fee + extra_steps * tier.step_fee
+
+
+# FBA removal and disposal orders: Amazon charges a fee per removed or disposed unit, by size tier (Seller
+# Central "FBA removal order fees"; the Fee Explainer lists Removal and Disposal fee types). The settlement
+# shows them as other-transaction lines RemovalComplete / DisposalComplete. The amounts below have the
+# schedule's shape (per unit, by size tier) but are illustrative, not a copied schedule.
+REMOVAL_FEE_PER_UNIT = {"Small standard": 104, "Large standard": 153, "Large bulky": 412}
+
+# FBA Liquidations (US only, SP-API financesV0 FBALiquidationEvent): the liquidator pays a share of the
+# item's value (LiquidationProceedsAmount) and Amazon keeps a fee (LiquidationFeeAmount), shown in the
+# settlement as Liquidations ItemPrice/Principal and ItemFees/LiquidationsBrokerageFee. Illustrative rate.
+LIQUIDATION_FEE_PERCENT = 15
+
+
+def removal_fee(size_tier: str, quantity: int) -> int:
+    """Removal (or disposal) order fee for `quantity` units of a size tier."""
+    return REMOVAL_FEE_PER_UNIT[size_tier] * quantity
+
+
+def liquidation_fee(proceeds: int) -> int:
+    """Amazon's fee on liquidation proceeds, rounded half up to the cent."""
+    return round_half_up(proceeds * LIQUIDATION_FEE_PERCENT, 100)

@@ -52,6 +52,13 @@ UNREIMBURSED_AFTER_DAYS = 45  # lost or damaged units with no reimbursement this
 
 MFN_SHIPPING = {"US": 499, "CA": 699, "UK": 399, "DE": 449}
 SUBSCRIPTION_FEE = {"US": 3999, "CA": 2999, "UK": 2500, "DE": 3900}
+REMOVAL_ORDER_SHARE = 0.05  # of marketplace-days on which a removal, disposal or liquidation order completes
+LIQUIDATION_MARKETPLACES = ("US",)  # SP-API financesV0 FBALiquidationEvent: "used only in the US marketplace"
+# Every so many settlements, Amazon holds the first marketplace's whole balance in reserve: the settlement totals
+# 0.00 and the next one releases it (DESIGN.md: real settlements can total 0.00; the reserve lines are those of
+# Seller Central's Transaction view help, 200378780).
+ZERO_TOTAL_EVERY = 6
+ZERO_TOTAL_AT = 3
 ORDER_ID_PREFIX = {"US": ("111", "112", "113", "114"), "CA": ("701", "702"), "UK": ("202", "203", "204"),
                    "DE": ("302", "303", "304", "028")}
 ALNUM = string.ascii_uppercase + string.digits
@@ -334,6 +341,35 @@ class _SellerBuilder:
         if on.day == 1 and mkt == self.account.marketplace_codes[0]:
             fee("other-transaction", "Subscription Fee", SUBSCRIPTION_FEE[mkt])
 
+    # Postings real settlement files show beyond the seller's own orders ---------------------------------
+
+    def storefront_postings(self, mkt: str, day: int) -> None:
+        """Multi-Channel Fulfilment postings (marketplace-name `Non-Amazon <country>`), from real settlement files
+        described in the issue (see settlement_file.py): one random stream per (marketplace, day), so adding them
+        left every other draw, and prefix stability, as it was."""
+        fba_products = [p for p in self.products if p.fulfillment_channel == "AFN"]
+        if not fba_products:
+            return
+        rng = _rng(self.args.seed, "storefronts", self.index, mkt, day)
+        day_start = self.start + day * DAY
+        # A third draw is kept for Pan-EU Amazon.fr orders in Amazon.de settlements (real files show them):
+        # they wait until the sandbox's EU seller participates in Amazon.fr (its marts relate every line's
+        # marketplace to a participation).
+        _liquidation, mcf, _pan_eu = rng.random(), rng.random(), rng.random()
+        product, quantity, posted_at = rng.choice(fba_products), rng.randint(1, 3), day_start + rng.randrange(DAY)
+        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * quantity
+        digits = _digits(rng, 14)
+        # `liquidation` stays drawn so that no other draw moves: FBA liquidations come with the removal orders
+        # that feed them (removal_orders, liquidation_posting), where Amazon's model documents them.
+        if mcf < 0.03 and mkt in ("US", "CA", "UK"):  # real files: Non-Amazon US, Non-Amazon UK, Non-Amazon CA
+            # A Multi-Channel Fulfilment order (sold elsewhere, shipped by FBA): only the fulfilment fee.
+            self.add_posting(Posting(
+                posting_id=_token("mcf", self.account.seller_id, mkt, day, length=32),
+                seller_id=self.account.seller_id, marketplace=mkt, posted_at=posted_at, transaction_type="Order",
+                order_id=f"MCF-{digits[:10]}", sku=product.sku, quantity=quantity, fulfillment_id="AFN",
+                marketplace_name=f"Non-Amazon {mkt}",
+                components=[Component("ItemFees", "FBAPerUnitFulfillmentFee", -fba)]))
+
     # Lost inventory and reimbursements ------------------------------------------------------------
 
     def lost_inventory(self, mkt: str, day: int) -> None:
@@ -378,6 +414,54 @@ class _SellerBuilder:
                                   reimbursement.amount_total)],
             adjustment_id=reimbursement.reimbursement_id, sku=product.sku, quantity=event.quantity))
 
+    # Removal, disposal and liquidation orders ------------------------------------------------------
+
+    def removal_orders(self, mkt: str, day: int) -> None:
+        """Now and then the seller has FBA units removed, disposed of or (US) liquidated.
+
+        Removals and disposals cost a fee per unit: an other-transaction line RemovalComplete or DisposalComplete
+        (SP-API financesV0 RemovalShipmentEvent; Seller Central's Fee Explainer lists both fee types; DESIGN.md
+        names RemovalComplete in real files). Liquidations pay proceeds: see liquidation_posting. Own random
+        stream per day, so the other draws of the world do not move.
+        """
+        rng = _rng(self.args.seed, "removals", self.index, mkt, day)
+        fba_products = [p for p in self.products if p.fulfillment_channel == "AFN"]
+        if not fba_products or rng.random() >= REMOVAL_ORDER_SHARE:
+            return
+        product = rng.choice(fba_products)
+        quantity = rng.randint(1, 12)
+        removal_order_id = "".join(rng.choices(ALNUM, k=10))  # the seller names removal orders
+        posted_at = self.start + day * DAY + rng.randrange(DAY)
+        kind = rng.choices(("RemovalComplete", "DisposalComplete", "Liquidations"), weights=(5, 3, 2))[0]
+        if kind == "Liquidations" and mkt in LIQUIDATION_MARKETPLACES:
+            self.liquidation_posting(rng, mkt, product, quantity, removal_order_id, posted_at)
+            return
+        if kind == "Liquidations":
+            kind = "DisposalComplete"
+        self.add_posting(Posting(
+            posting_id=_token("removal", self.account.seller_id, mkt, day, length=32),
+            seller_id=self.account.seller_id, marketplace=mkt, posted_at=posted_at,
+            transaction_type="other-transaction",
+            components=[Component("other-transaction", kind, -fees.removal_fee(product.size_tier, quantity))],
+            order_id=removal_order_id, sku=product.sku, quantity=quantity))
+
+    def liquidation_posting(self, rng: random.Random, mkt: str, product: Product, quantity: int,
+                            removal_order_id: str, posted_at: int) -> Posting:
+        """FBA Liquidations: a liquidator buys removed units for a fraction of their price, Amazon keeps a fee.
+
+        Settlement transaction-type Liquidations with ItemPrice/Principal (the proceeds) and
+        ItemFees/LiquidationsBrokerageFee (SP-API financesV0 FBALiquidationEvent: LiquidationProceedsAmount and
+        LiquidationFeeAmount; DESIGN.md names Liquidations lines in real files). Real files render these lines
+        short (no trailing promotion-id): that is the rendering's business (settlement_file.py), not this one.
+        """
+        proceeds = max(1, round(product.prices[mkt] * quantity * rng.uniform(0.05, 0.10)))
+        return self.add_posting(Posting(
+            posting_id=_token("liquidation", self.account.seller_id, removal_order_id, length=32),
+            seller_id=self.account.seller_id, marketplace=mkt, posted_at=posted_at, transaction_type="Liquidations",
+            components=[Component("ItemPrice", "Principal", proceeds),
+                        Component("ItemFees", "LiquidationsBrokerageFee", -fees.liquidation_fee(proceeds))],
+            order_id=removal_order_id, sku=product.sku, quantity=quantity))
+
     # Settlements ----------------------------------------------------------------------------------
 
     def settle(self, mkt: str) -> list[Settlement]:
@@ -399,6 +483,8 @@ class _SellerBuilder:
                 trace_id=_digits(srng, 12))
             reissue_roll, reissue_after = srng.random(), srng.randrange(2 * DAY, 5 * DAY)
             delta = srng.randrange(100, 5000)
+            if MARKETPLACES[mkt].region == "EU" and srng.random() < 0.25:
+                settlement.charset = "Cp1252"  # Amazon also sends documents in Cp1252 (windows-1252)
             while cursor < len(postings) and postings[cursor].posted_at < period_end:
                 settlement.postings.append(postings[cursor])
                 cursor += 1
@@ -408,6 +494,10 @@ class _SellerBuilder:
                                 and c.amount_type == "ItemPrice")
                 reserve = fees.round_half_up(max(principal, 0) * RESERVE_PERCENT, 100)
                 self.add_posting_to(settlement, "Previous Reserve Amount Balance", held)
+                if mkt_index == 0 and k % ZERO_TOTAL_EVERY == ZERO_TOTAL_AT:
+                    # the whole balance held in reserve: the settlement totals 0.00, nothing is deposited
+                    balance = sum(p.total for p in settlement.postings)
+                    reserve = balance if balance > 0 else reserve
                 self.add_posting_to(settlement, "Current Reserve Amount", -reserve)
                 held = reserve
                 if reissue_roll < 0.12 and settlement.report_created_at + reissue_after <= self.now:
@@ -436,6 +526,11 @@ class _SellerBuilder:
             settlement.fund_transfer_status = "Processing"
             settlement.transferred_amount = None
             return
+        if settlement.total == 0:
+            # Nothing to transfer. Amazon's docs do not say what such a group shows; the sandbox shows no
+            # transfer (no ConvertedTotal, FundTransferDate or trace id) and status Unknown.
+            settlement.fund_transfer_status, settlement.transferred_amount = "Unknown", None
+            return
         if settlement.deposit_at > self.now:
             settlement.fund_transfer_status, settlement.transferred_amount = "Processing", None
         elif k == 1 and mkt_index == 0:
@@ -454,6 +549,8 @@ class _SellerBuilder:
                 self.build_orders(mkt, day)
                 self.account_fees(mkt, day)
                 self.lost_inventory(mkt, day)
+                self.storefront_postings(mkt, day)
+                self.removal_orders(mkt, day)
         self.postings = [p for p in self.postings if p.posted_at < self.now]
         settlements = [s for mkt in self.account.marketplace_codes for s in self.settle(mkt)]
         for posting, kind, reference, amount in self.pending_fee_findings:

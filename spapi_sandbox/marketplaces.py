@@ -1,7 +1,13 @@
 """Amazon marketplaces the sandbox serves, with the formats their flat files use.
 
-Marketplace ids are Amazon's real ones, so a client configured for the sandbox
-needs no changes to talk to Amazon.
+Marketplace ids are Amazon's real ones (https://developer-docs.amazon.com/sp-api/docs/marketplace-ids),
+so a client configured for the sandbox needs no changes to talk to Amazon.
+
+Settlement formats come from real V2 settlement files described in the issue (see DESIGN.md, "Amazon
+facts to build on"): the number style and the date style are independent. Amazon.com writes `1977.17`
+with `2024-10-09 14:28:38 UTC`; Amazon.de `95,00` with `11.10.2024 08:59:52 UTC`; Amazon.co.uk `253.43`
+with `15.11.2024 08:59:45 UTC` (dots in the date, a point in the amount: not `15/11/2024`, which the
+sandbox used to write without a source). Amazon.ca is assumed to write as Amazon.com (no real file yet).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ class Marketplace:
     language: str  # defaultLanguageCode in getMarketplaceParticipations
     domain: str
     decimal_comma: bool  # settlement amounts written as 95,00
-    date_order: str  # settlement dates: "ymd" 2024-10-11, "dmy." 11.10.2024, "dmy/" 11/10/2024
+    date_order: str  # settlement dates: "ymd" 2024-10-11, "dmy." 11.10.2024
     sales_tax_withheld: bool  # marketplace facilitator tax collected and withheld by Amazon
 
 
@@ -31,7 +37,7 @@ MARKETPLACES: dict[str, Marketplace] = {
         Marketplace("A2EUQ1WTGCTBG2", "CA", "Amazon.ca", "NA", "CAD", "en_CA", "www.amazon.ca",
                     False, "ymd", True),
         Marketplace("A1F83G8C2ARO7P", "UK", "Amazon.co.uk", "EU", "GBP", "en_GB", "www.amazon.co.uk",
-                    False, "dmy/", False),
+                    False, "dmy.", False),  # real Amazon.co.uk file: 15.11.2024 08:59:45 UTC, 253.43
         Marketplace("A1PA6795UKMFR9", "DE", "Amazon.de", "EU", "EUR", "de_DE", "www.amazon.de",
                     True, "dmy.", False),
     )

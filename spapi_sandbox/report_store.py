@@ -66,6 +66,7 @@ class StoredReport:
     progress_seconds: float = PROGRESS_SECONDS
     options: dict[str, str] = field(default_factory=dict)
     settlement: Settlement | None = None  # set for Amazon-generated settlement reports
+    settlement_number: int = 0  # 1 for a seller's first settlement report, 2 for the next, ...
     cancelled_at: float | None = None  # an explicit cancelReport
 
     @property
@@ -195,7 +196,7 @@ class ReportStore:
                 marketplace_ids=(market,), created_at=created, data_start=settlement.start_at,
                 data_end=settlement.end_at, seq=mine.index * _SEQ_BLOCK + _SETTLEMENT_SEQ_OFFSET + n,
                 outcome="DONE", document_id=self._document_id(seller_id, report_id, mine.region),
-                queue_seconds=0, progress_seconds=0, settlement=settlement,
+                queue_seconds=0, progress_seconds=0, settlement=settlement, settlement_number=n,
             ))
 
     def create(self, seller_id: str, report_type: str, marketplace_ids: tuple[str, ...], data_start: int,
@@ -326,10 +327,10 @@ class ReportStore:
         if seller is None:  # cannot happen: reports are only created for the world's sellers
             raise KeyError(record.seller_id)
         if record.settlement is not None:
-            from spapi_sandbox.settlement_file import render_settlement  # the lead's module, loaded late
+            from spapi_sandbox.settlement_file import content_type, render_settlement  # loaded late
 
             content = render_settlement(record.settlement)
-            return Document(gzip_bytes(content), TEXT_CONTENT_TYPE)
+            return Document(gzip_bytes(content), content_type(record.settlement))
         if record.outcome == "FATAL":
             return Document(gzip_bytes(fatal_document(record)), "application/json")
         scope = DocumentScope(record.marketplace_ids, record.data_start, record.data_end, record.options)

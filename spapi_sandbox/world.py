@@ -141,6 +141,9 @@ class Posting:
     fulfillment_id: str = ""  # AFN or MFN on order lines
     settlement_id: str = ""  # set when its settlement period closes
     event_group_id: str = ""  # the financial event group (open or closed) it belongs to
+    # What the settlement file prints in marketplace-name when it is not the posting's own storefront
+    # (Order/Refund) or empty (account-level rows): `Amazon.fr` in an Amazon.de settlement, `Non-Amazon US`.
+    marketplace_name: str | None = None
 
     @property
     def total(self) -> int:
@@ -164,6 +167,7 @@ class Settlement:
     event_group_id: str = ""
     fund_transfer_status: str = "Succeeded"
     transferred_amount: int | None = None  # None: no deposit (yet)
+    charset: str = "UTF-8"  # of the report document: Amazon also sends Cp1252
 
     @property
     def reissued(self) -> bool:

@@ -4,7 +4,10 @@
 
     Listed in the order of finance.settlements' `<category>_line_count` columns. Per category:
     - roi_column: its money column in int_sku_days_costed and the roi marts; none for cash movements that
-      are not profit or loss (reserves held and released, transfers), which the ROI models leave out;
+      are not profit or loss (reserves held and released, transfers, loan advances and repayments), which the
+      ROI models leave out. Liquidation proceeds (FBA Liquidations: what a liquidator paid for removed
+      inventory) have their own column, apart from gross sales: they are not sales to customers, carry no
+      units sold and would distort margins and TACoS;
     - roi_position: that column's place in the roi marts (sales, fees, other costs, then tax);
     - pass_through: tax Amazon collects or withholds for the authorities: in net proceeds, not in the
       contribution (not profit). -#}
@@ -12,8 +15,8 @@
     {{ return([
         {'category': 'principal',           'roi_column': 'gross_sales',        'roi_position': 1},
         {'category': 'shipping',            'roi_column': 'shipping_revenue',   'roi_position': 2},
-        {'category': 'tax',                 'roi_column': 'tax_collected',      'roi_position': 14, 'pass_through': true},
-        {'category': 'withheld_tax',        'roi_column': 'tax_withheld',       'roi_position': 15, 'pass_through': true},
+        {'category': 'tax',                 'roi_column': 'tax_collected',      'roi_position': 15, 'pass_through': true},
+        {'category': 'withheld_tax',        'roi_column': 'tax_withheld',       'roi_position': 16, 'pass_through': true},
         {'category': 'promotion',           'roi_column': 'promotions',         'roi_position': 3},
         {'category': 'referral_fee',        'roi_column': 'referral_fees',      'roi_position': 5},
         {'category': 'fba_fulfillment_fee', 'roi_column': 'fba_fees',           'roi_position': 7},
@@ -23,11 +26,13 @@
         {'category': 'reimbursement',       'roi_column': 'reimbursements',     'roi_position': 10},
         {'category': 'reserve_held',        'roi_column': none},
         {'category': 'reserve_released',    'roi_column': none},
-        {'category': 'ad_spend',            'roi_column': 'ad_spend',           'roi_position': 11},
+        {'category': 'ad_spend',            'roi_column': 'ad_spend',           'roi_position': 12},
         {'category': 'storage_fee',         'roi_column': 'storage_fees',       'roi_position': 9},
-        {'category': 'adjustment',          'roi_column': 'adjustments',        'roi_position': 12},
+        {'category': 'adjustment',          'roi_column': 'adjustments',        'roi_position': 13},
         {'category': 'transfer',            'roi_column': none},
-        {'category': 'unmapped',            'roi_column': 'unmapped_amount',    'roi_position': 13},
+        {'category': 'liquidation_proceeds', 'roi_column': 'liquidation_proceeds', 'roi_position': 11},
+        {'category': 'loan',                'roi_column': none},
+        {'category': 'unmapped',            'roi_column': 'unmapped_amount',    'roi_position': 14},
     ]) }}
 {%- endmacro %}
 

@@ -1,13 +1,22 @@
-"""How Amazon writes numbers and dates in flat files, per marketplace.
+"""How Amazon writes numbers and dates in flat files, and which marketplace a name in a file means.
 
-Settlement reports use the marketplace's local format: `95,00` and `11.10.2024 08:59:52 UTC` on
-Amazon.de, `11/10/2024 08:59:52 UTC` on Amazon.co.uk, `2024-10-11 08:59:52 UTC` on Amazon.com and
-Amazon.ca. Most other reports write ISO-8601. A `Locale` names one of these conventions; the parser
-tries its formats first and ISO-8601 after them, so a report that mixes both still parses.
+Settlement reports use local formats, and the date style and the number style are independent (real
+files described in the issue): Amazon.de `95,00` with `11.10.2024 08:59:52 UTC`; Amazon.co.uk
+`253.43` with `15.11.2024 08:59:45 UTC`; Amazon.com `1977.17` with `2024-10-09 14:28:38 UTC`; older
+files ISO-8601 `2025-06-05T22:07:18+00:00`. Most other reports write ISO-8601. A `Locale` is one
+(number style, date style) pair; the parser tries its formats first and ISO-8601 after them, so a
+report that mixes both still parses. `detect_locale` reads each style on its own.
 
 Day-first and month-first dates with '/' cannot be told apart from the text, so a locale never
-guesses between them: UK files are day-first, and a column that is month-first in every marketplace
-(the inventory ledger's `Date`) says so in its column spec.
+guesses between them: a '/' date is read day-first, and a column that is month-first in every
+marketplace (the inventory ledger's `Date`) says so in its column spec.
+
+Marketplaces: the ids are Amazon's, from the "Marketplace IDs" page
+(https://developer-docs.amazon.com/sp-api/docs/marketplace-ids, also `settings.MARKETPLACE_REGIONS`);
+the names are the storefronts as settlement lines print them in `marketplace-name` (`Amazon.fr`), and
+Multi-Channel Fulfilment lines print `Non-Amazon <country>` (`Non-Amazon US`, `Non-Amazon UK`,
+`Non-Amazon CA` in real files): those belong to that country's marketplace. This table is the one place
+a name becomes a marketplace id; dbt takes `marketplace_id` from the loaded lines.
 """
 
 from __future__ import annotations
@@ -50,24 +59,42 @@ class Locale:
 
 US = Locale("US", decimal_comma=False, date_format="%Y-%m-%d")
 CA = Locale("CA", decimal_comma=False, date_format="%Y-%m-%d")
-UK = Locale("UK", decimal_comma=False, date_format="%d/%m/%Y")
+UK = Locale("UK", decimal_comma=False, date_format="%d.%m.%Y")  # a real Amazon.co.uk file: 15.11.2024, 253.43
 DE = Locale("DE", decimal_comma=True, date_format="%d.%m.%Y")
 ISO = Locale("ISO", decimal_comma=False, date_format=ISO_DATE)  # reports that write ISO-8601 everywhere
 
 LOCALES: dict[str, Locale] = {loc.code: loc for loc in (US, CA, UK, DE, ISO)}
 LOCALES["GB"] = UK
 
-# Amazon's public marketplace ids and the names settlement lines print in `marketplace-name`.
+# (marketplace id, country code, storefront name), from Amazon's Marketplace IDs page (see above).
+MARKETPLACES: tuple[tuple[str, str, str], ...] = (
+    # North America
+    ("A2EUQ1WTGCTBG2", "CA", "Amazon.ca"), ("ATVPDKIKX0DER", "US", "Amazon.com"),
+    ("A1AM78C64UM0Y8", "MX", "Amazon.com.mx"), ("A2Q3Y263D00KWC", "BR", "Amazon.com.br"),
+    # Europe
+    ("A28R8C7NBKEWEA", "IE", "Amazon.ie"), ("A1RKKUPIHCS9HS", "ES", "Amazon.es"),
+    ("A1F83G8C2ARO7P", "UK", "Amazon.co.uk"), ("A13V1IB3VIYZZH", "FR", "Amazon.fr"),
+    ("AMEN7PMS3EDWL", "BE", "Amazon.com.be"), ("A1805IZSGTT6HS", "NL", "Amazon.nl"),
+    ("A1PA6795UKMFR9", "DE", "Amazon.de"), ("APJ6JRA9NG5V4", "IT", "Amazon.it"),
+    ("A2NODRKZP88ZB9", "SE", "Amazon.se"), ("AE08WJ6YKNBMC", "ZA", "Amazon.co.za"),
+    ("A1C3SOZRARQ6R3", "PL", "Amazon.pl"), ("ARBP9OOSHTCHU", "EG", "Amazon.eg"),
+    ("A33AVAJ2PDY3EV", "TR", "Amazon.com.tr"), ("A17E79C6D8DWNP", "SA", "Amazon.sa"),
+    ("A2VIGQ35RCS4UG", "AE", "Amazon.ae"), ("A21TJRUUN4KGV", "IN", "Amazon.in"),
+    # Far East
+    ("A19VAU5U5O7RUS", "SG", "Amazon.sg"), ("A39IBJ37TRP1C6", "AU", "Amazon.com.au"),
+    ("A1VC38T7YXB528", "JP", "Amazon.co.jp"),
+)
+
+# The styles of the marketplaces whose files we have seen (real files): a fallback when a file's own
+# summary row does not tell, and the name of a detected style that matches.
 MARKETPLACE_LOCALES: dict[str, Locale] = {
     "ATVPDKIKX0DER": US, "A2EUQ1WTGCTBG2": CA, "A1F83G8C2ARO7P": UK, "A1PA6795UKMFR9": DE,
 }
-MARKETPLACE_NAMES: dict[str, str] = {
-    "Amazon.com": "ATVPDKIKX0DER", "Amazon.ca": "A2EUQ1WTGCTBG2", "Amazon.co.uk": "A1F83G8C2ARO7P",
-    "Amazon.de": "A1PA6795UKMFR9",
-}
-MARKETPLACE_IDS_BY_CODE: dict[str, str] = {"US": "ATVPDKIKX0DER", "CA": "A2EUQ1WTGCTBG2",
-                                           "UK": "A1F83G8C2ARO7P", "GB": "A1F83G8C2ARO7P",
-                                           "DE": "A1PA6795UKMFR9"}
+MARKETPLACE_IDS_BY_CODE: dict[str, str] = {code: mid for mid, code, _ in MARKETPLACES}
+MARKETPLACE_IDS_BY_CODE["GB"] = MARKETPLACE_IDS_BY_CODE["UK"]
+# marketplace-name (settlements) and sales-channel (all orders) -> marketplace id. Matched ignoring case.
+MARKETPLACE_NAMES: dict[str, str] = {name: mid for mid, _, name in MARKETPLACES}
+MARKETPLACE_NAMES.update({f"Non-Amazon {code}": mid for code, mid in MARKETPLACE_IDS_BY_CODE.items()})
 
 
 def resolve_locale(value: str | Locale | None) -> Locale | None:
@@ -80,24 +107,50 @@ def resolve_locale(value: str | Locale | None) -> Locale | None:
     return found
 
 
-_DETECT = (
-    (re.compile(r"^\d{2}\.\d{2}\.\d{4}\b"), DE),
-    (re.compile(r"^\d{2}/\d{2}/\d{4}\b"), UK),
-    (re.compile(r"^\d{4}-\d{2}-\d{2}\b"), US),
+_DATE_STYLES = (
+    (re.compile(r"^\d{2}\.\d{2}\.\d{4}(?!\d)"), "%d.%m.%Y"),
+    (re.compile(r"^\d{2}/\d{2}/\d{4}(?!\d)"), "%d/%m/%Y"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}(?!\d)"), ISO_DATE),  # also ISO-8601 (`2025-06-05T22:07:18+00:00`)
 )
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d{1,2}$")
+_DOT_DECIMAL = re.compile(r"^[+-]?\d+\.\d{1,2}$")
 
 
-def detect_locale(date_text: str, amount_text: str = "") -> Locale | None:
-    """The convention of a settlement from its summary row's start date (and total, for the decimal mark).
+def date_style(text: str) -> str | None:
+    """The strptime date format a settlement date is written in, or None if it is none we know."""
+    text = text.strip()
+    return next((fmt for pattern, fmt in _DATE_STYLES if pattern.match(text)), None)
 
-    `11.10.2024 ...` is the German convention, `11/10/2024 ...` the British one, `2024-10-11 ...` (or
-    ISO-8601) the North American one. A comma before the last two digits of the total confirms a
-    decimal comma; None if the date matches no convention.
-    """
-    text = date_text.strip()
-    for pattern, locale in _DETECT:
-        if pattern.match(text):
-            if re.search(r",\d{1,2}$", amount_text.strip()) and not locale.decimal_comma:
-                return Locale(locale.code + "-comma", True, locale.date_format)
-            return locale
+
+def number_style(*amounts: str) -> bool | None:
+    """True for a decimal comma, False for a decimal point: the first amount that shows one decides."""
+    for amount in amounts:
+        text = (amount or "").strip()
+        if _COMMA_DECIMAL.match(text):
+            return True
+        if _DOT_DECIMAL.match(text):
+            return False
     return None
+
+
+def detect_locale(date_text: str, amount_text: str = "", amounts: tuple[str, ...] = (),
+                  fallback: Locale | None = None) -> Locale | None:
+    """A settlement's convention from its summary row: the date style from its start date, the number
+    style from its total (or, for a total like `0`, the first line amounts that show a decimal mark).
+
+    Each style is read on its own; a style the file does not show comes from `fallback` (the
+    marketplace's), else a point. The result is named after a known locale with the same styles
+    (`fallback` first, so a Canadian file is CA, not US), else after its styles (`dd.mm.yyyy-point`).
+    None if the date matches no style.
+    """
+    date_format = date_style(date_text)
+    if date_format is None:
+        return None
+    comma = number_style(amount_text, *amounts)
+    if comma is None:
+        comma = fallback.decimal_comma if fallback is not None else False
+    for known in (fallback, *LOCALES.values()):
+        if known is not None and (known.decimal_comma, known.date_format) == (comma, date_format):
+            return known
+    name = {"%d.%m.%Y": "dd.mm.yyyy", "%d/%m/%Y": "dd/mm/yyyy", ISO_DATE: "yyyy-mm-dd"}[date_format]
+    return Locale(f"{name}-{'comma' if comma else 'point'}", comma, date_format)

@@ -52,6 +52,7 @@ from dlt_sources.spapi.client import (
     SpApiClient,
     SpApiError,
 )
+from dlt_sources.spapi.flatfiles.charset import codec_for
 from dlt_sources.spapi.settings import REPORT_MAX_WINDOW_DAYS
 from dlt_sources.spapi.wire import date_windows, iso_z
 
@@ -238,8 +239,11 @@ def charset_of(content_type: str | None) -> str:
     try:
         codecs.lookup(label)
     except LookupError:
-        logger.warning("report document declares an unknown charset %r; reading it as UTF-8", label[:40])
-        return DEFAULT_CHARSET
+        try:  # the web's names Python lacks (Windows-31J, x-sjis: Amazon.co.jp's Shift_JIS)
+            return codec_for(label)[0]
+        except LookupError:
+            logger.warning("report document declares an unknown charset %r; reading it as UTF-8", label[:40])
+            return DEFAULT_CHARSET
     return label
 
 

@@ -24,11 +24,12 @@ import dlt
 import numpy as np
 import pyarrow as pa
 
+from dlt_sources.spapi.audit import AuditKind
 from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountConfig
 from dlt_sources.spapi.extraction import Extraction, forward
-from dlt_sources.spapi.flatfiles import SettlementParse, parse_settlement
-from dlt_sources.spapi.reports import download_report, list_reports, parse_time
+from dlt_sources.spapi.flatfiles import FlatFileError, SettlementParse, parse_settlement
+from dlt_sources.spapi.reports import ReportError, download_report, list_reports, parse_time
 from dlt_sources.spapi.settings import SETTLEMENT_REPORT
 from dlt_sources.spapi.tables import to_table
 
@@ -37,6 +38,9 @@ LIST_OVERLAP = timedelta(days=1)
 SEEN_REPORTS_KEPT = 500  # report ids remembered per account, so a document is downloaded once
 
 Opener = Callable[[], AbstractContextManager[BinaryIO]]
+# What makes one document unreadable (its layout, its bytes), as opposed to an API or network failure, which
+# fails the account's run and is retried as a whole.
+UNREADABLE = (FlatFileError, ReportError, UnicodeError)
 
 
 def _fingerprint(parsed: SettlementParse, size: int) -> str:
@@ -91,18 +95,43 @@ def document_items(open_document: Opener, *, seller_id: str, marketplace_id: str
 
 def settlement_items(ctx: Extraction, account: AccountConfig, client: SpApiClient, since: datetime,
                      seen: set[str], loaded: dict[str, str]) -> Iterator[Any]:
-    """Every not-yet-seen settlement report of the account created since `since`, oldest first."""
+    """Every not-yet-seen settlement report of the account created since `since`, oldest first.
+
+    A document that cannot be read (a layout the parser does not know, bytes that never arrive intact) is
+    recorded as `unreadable` with the reason, and the account's other documents load: one bad document
+    never blocks the rest. It is not marked seen, so every later run tries it again (after a fix it loads).
+    Only an error before the document's first line was handed on can be contained this way; one after it
+    fails the account's settlements as any other error does (its rows are already on their way).
+    """
     listed = list(list_reports(client, SETTLEMENT_REPORT, created_since=since, created_until=ctx.end))
     listed.sort(key=lambda r: (r.get("createdTime") or "", r["reportId"]))
     for report in listed:
         if report["reportId"] in seen:
             continue
-        with download_report(client, report) as document:
-            yield from document_items(
-                document.open, seller_id=account.seller_id, marketplace_id=(report.get("marketplaceIds") or [None])[0],
-                report_id=document.report_id, document_id=document.document_id,
-                created_at=parse_time(report.get("createdTime")), size=document.size, charset=document.charset,
-                loaded=loaded, quarantine=ctx.add_quarantine)
+        marketplace_id = (report.get("marketplaceIds") or [None])[0]
+        started = False
+        try:
+            with download_report(client, report) as document:
+                for item in document_items(
+                        document.open, seller_id=account.seller_id, marketplace_id=marketplace_id,
+                        report_id=document.report_id, document_id=document.document_id,
+                        created_at=parse_time(report.get("createdTime")), size=document.size,
+                        charset=document.charset, loaded=loaded, quarantine=ctx.add_quarantine):
+                    started = True
+                    yield item
+        except UNREADABLE as error:
+            if started:
+                raise
+            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:500]
+            client.record(AuditKind.REPORT, "settlement document", "unreadable",
+                          detail=f"{report['reportId']} {reason}")
+            yield to_table("settlement_report_documents", {
+                "seller_id": account.seller_id, "report_id": report["reportId"],
+                "document_id": report.get("reportDocumentId"), "marketplace_id": marketplace_id,
+                "created_at": parse_time(report.get("createdTime")), "settlement_id": None,
+                "content": "unreadable", "error": reason})
+            yield ("unreadable", report["reportId"], report.get("createdTime"))
+            continue
         yield ("seen", report["reportId"], report.get("createdTime"))
 
 
@@ -123,15 +152,23 @@ def settlements(ctx: Extraction) -> Any:
             return settlement_items(ctx, account, client, since[account.seller_id],
                                     seen.get(account.seller_id, set()), loaded_by_account[account.seller_id])
 
+        unreadable: dict[str, str] = {}  # seller id -> created time of its oldest unreadable document
         for account, item in ctx.per_account("settlements", work):
-            if isinstance(item, tuple):  # ("seen", report id, created time)
+            if isinstance(item, tuple) and item[0] == "unreadable":  # listed again next run: the cursor waits
+                created = item[2] or ""
+                if created and created < unreadable.get(account.seller_id, "9999"):
+                    unreadable[account.seller_id] = created
+            elif isinstance(item, tuple):  # ("seen", report id, created time)
                 _, report_id, created = item
                 ids = seen_by_account.setdefault(account.seller_id, [])
                 ids.append(report_id)
                 del ids[:-SEEN_REPORTS_KEPT]
                 if created and created > newest.get(account.seller_id, ""):
                     newest[account.seller_id] = created
-            elif item is None:  # the account finished: move its listing cursor
+            elif item is None:  # the account finished: move its listing cursor, never past an unreadable one
+                if account.seller_id in unreadable:
+                    newest[account.seller_id] = min(newest.get(account.seller_id, unreadable[account.seller_id]),
+                                                    unreadable[account.seller_id])
                 if account.seller_id in newest:
                     cursors[account.seller_id] = forward(cursors.get(account.seller_id),
                                                          parse_time(newest[account.seller_id]))

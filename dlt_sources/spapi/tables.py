@@ -36,7 +36,9 @@ COLUMN_HINTS: dict[str, dict[str, dict[str, Any]]] = {
     # The newest document's summary wins when two versions of a settlement load in one run.
     "settlement_reports": {"total_amount": MONEY, "lines_amount_sum": MONEY,
                            "report_created_at": {"data_type": "timestamp", "dedup_sort": "desc"}},
-    "settlement_report_documents": {"created_at": {"data_type": "timestamp"}},
+    # `error`: why a document could not be read (settlements.py); declared so the column exists before the first.
+    "settlement_report_documents": {"created_at": {"data_type": "timestamp"},
+                                    "error": {"data_type": "text", "nullable": True}},
 }
 
 # Append-only: every row is a fact that happened once. Settlement lines are a document's content: loaded once

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 from datetime import UTC, datetime
 
@@ -239,6 +240,13 @@ def damage(body: bytes, how: str | None) -> bytes:
     return body
 
 
+def unreadable(body: bytes) -> bytes:
+    """A settlement document in a layout no client knows: the header's settlement-id column renamed."""
+    content = gzip.decompress(body)
+    header, _, rest = content.partition(b"\n")
+    return gzip.compress(header.replace(b"settlement-id", b"settlement-ref", 1) + b"\n" + rest, mtime=0)
+
+
 @route("GET", "/documents/{token}", "downloadReportDocument", auth="none")
 def download_document(state: SandboxState, req: Request) -> Response:
     now = state.clock.now()
@@ -253,6 +261,8 @@ def download_document(state: SandboxState, req: Request) -> Response:
     document = state.reports.document(record)
     attempt = state.reports.next_attempt(url.document_id)
     body = damage(document.body, state.faults.corrupt_document(record.seq, attempt))
+    if record.settlement is not None and state.faults.unreadable_settlement(record.settlement_number):
+        body = unreadable(body)
     headers = {"Content-Encoding": "gzip"} if url.gzip_content_encoding else {}
     return Response(200, body, headers=headers, content_type=document.content_type)
 

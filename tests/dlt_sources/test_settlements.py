@@ -70,3 +70,41 @@ def test_changed_reissue_loads_a_new_version_whose_summary_wins(tmp_path, settle
         (Decimal(settlement.total) / 100 + 1, "101")]
     assert query(lakehouse, f"select content from {DATASET}.settlement_report_documents order by report_id") == [
         ("loaded",), ("changed",)]
+
+
+def test_sandbox_settlements_with_real_file_quirks_load_every_line(tmp_path):
+    """Every closed settlement of a sandbox world (short Liquidations lines, Non-Amazon lines,
+    UK dot dates, Cp1252 documents) through the resource's document path: nothing is quarantined and each
+    settlement's lines sum to its total."""
+    from dlt_sources.spapi.reports import charset_of
+    from spapi_sandbox.marketplaces import MARKETPLACES
+    from spapi_sandbox.settlement_file import content_type
+
+    world = build_world(DataArguments(seed=11, sellers=2, days=75, orders_per_day=10))
+    closed = [(s.account.seller_id, st) for s in world.sellers for st in s.settlements if st.closed]
+    quarantined, loaded = [], {}
+
+    def items():
+        for k, (seller_id, st) in enumerate(closed):
+            data = render_settlement(st)
+            yield from document_items(lambda data=data: io.BytesIO(data), seller_id=seller_id,
+                                      marketplace_id=MARKETPLACES[st.marketplace].marketplace_id,
+                                      report_id=str(1000 + k), document_id=f"d{k}", created_at=None,
+                                      size=len(data), charset=charset_of(content_type(st)),
+                                      loaded=loaded.setdefault(seller_id, {}), quarantine=quarantined.extend)
+
+    lakehouse = tmp_path / "l.duckdb"
+    pipeline(lakehouse).run(dlt.resource(items(), name="settlements"), loader_file_format="parquet")
+    assert quarantined == []
+    sums = dict(query(lakehouse, f"select settlement_id, sum(amount) from {DATASET}.settlement_lines group by 1"))
+    assert sums == {st.settlement_id: Decimal(st.total) / 100 for _, st in closed}
+    assert query(lakehouse, f"select count(*) from {DATASET}.settlement_reports where quarantined_lines > 0 "
+                            f"or lines_amount_sum <> total_amount") == [(0,)]
+    names = dict(query(lakehouse, f"select marketplace_name, min(marketplace_id) from {DATASET}.settlement_lines "
+                                  f"where marketplace_name like 'Non-Amazon%' or marketplace_name = 'Amazon.fr' "
+                                  f"group by 1"))
+    assert names == {"Non-Amazon US": "ATVPDKIKX0DER",
+                     "Non-Amazon CA": "A2EUQ1WTGCTBG2", "Non-Amazon UK": "A1F83G8C2ARO7P"}
+    assert query(lakehouse, f"select count(*), count(marketplace_id) from {DATASET}.settlement_lines "
+                            f"where transaction_type = 'Liquidations'")[0] in [(n, n) for n in range(1, 10_000)]
+    assert {st.charset for _, st in closed} == {"UTF-8", "Cp1252"}

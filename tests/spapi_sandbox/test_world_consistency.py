@@ -36,7 +36,7 @@ def parse_amount(text: str, decimal_comma: bool) -> Decimal:
 
 
 def read_settlement(settlement) -> list[dict[str, str]]:
-    text = render_settlement(settlement).decode("utf-8")
+    text = render_settlement(settlement).decode(settlement.charset)
     return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
 
 
@@ -81,10 +81,11 @@ def test_fees_follow_the_rules_except_planted_discrepancies(world, the_truth):
                 product = catalog[quantities[key]]
                 qty = quantities[(key, "qty")]
                 if key[0] == "Order":
+                    sold = "ItemPrice/Principal" in amounts  # not an MCF order: it was sold on Amazon
                     sales_price = (amounts["ItemPrice/Principal"] + amounts["ItemPrice/Shipping"]
                                    + amounts["Promotion/Principal"])
                     referral = fees.referral_fee(product.category, sales_price, qty)
-                    if -amounts["ItemFees/Commission"] != referral:
+                    if sold and -amounts["ItemFees/Commission"] != referral:
                         found.add(("referral_fee_overcharged", key[1], -amounts["ItemFees/Commission"] - referral))
                     if amounts["ItemFees/FBAPerUnitFulfillmentFee"]:
                         fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * qty
@@ -115,6 +116,8 @@ def test_event_groups_agree_with_settlements_except_planted_deposits(world, the_
             transferred = st.transferred_amount or 0
             assert Decimal(finding["amount"]) * 100 == abs(st.total - transferred) or (
                 finding["kind"] == "deposit_missing" and st.transferred_amount is None)
+        elif st.total == 0:  # nothing to deposit: no transfer
+            assert st.transferred_amount is None
         elif st.deposit_at <= world.now:
             assert st.fund_transfer_status == "Succeeded" and st.transferred_amount == st.total
         else:
@@ -128,9 +131,26 @@ def test_marketplace_formats_in_settlement_files(world):
     assert de[0]["settlement-start-date"][2] == "." and de[0]["settlement-start-date"].endswith(" UTC")
     assert de[1]["posted-date"][2] == "." and de[1]["marketplace-name"] == "Amazon.de"
     assert "." in us[0]["total-amount"] and us[0]["settlement-start-date"][4] == "-"
-    assert uk[0]["settlement-start-date"][2] == "/"
+    # a real Amazon.co.uk file: 15.11.2024 08:59:45 UTC with 253.43
+    assert uk[0]["settlement-start-date"][2] == "." and "," not in uk[0]["total-amount"]
     account_rows = [r for r in de if r["transaction-type"] == "other-transaction"]
     assert account_rows and all(r["marketplace-name"] == "" for r in account_rows)
+
+
+def test_real_file_quirks_are_in_the_settlement_files(world):
+    """Short FBA Liquidations lines, Non-Amazon (MCF) and Amazon.fr lines, Cp1252 documents."""
+    settled = closed_settlements(world)
+    raw = [(st, line.split("\t")) for st in settled
+           for line in render_settlement(st).decode(st.charset).splitlines()[2:]]
+    liquidations = [fields for _, fields in raw if fields[6] == "Liquidations"]
+    assert liquidations and all(len(fields) == 23 and fields[11] == "" for fields in liquidations)
+    assert {(fields[12], fields[13], fields[14][0] == "-") for fields in liquidations} == {
+        ("ItemPrice", "Principal", False), ("ItemFees", "LiquidationsBrokerageFee", True)}
+    assert all(len(fields) == 24 for _, fields in raw if fields[6] != "Liquidations")
+    names = {(st.marketplace, fields[11]) for st, fields in raw}
+    assert {("US", "Non-Amazon US"), ("CA", "Non-Amazon CA"), ("UK", "Non-Amazon UK")} <= names
+    cp1252 = [st for st in settled if st.charset == "Cp1252"]
+    assert cp1252 and {MARKETPLACES[st.marketplace].region for st in cp1252} == {"EU"}
 
 
 def test_fba_fee_rows_can_carry_a_shipment_id_in_order_id(world):
@@ -144,6 +164,18 @@ def test_reissued_settlements_and_reserves_are_present(world, the_truth):
     descriptions = {r["amount-description"] for st in closed_settlements(world) for r in read_settlement(st)}
     assert {"Current Reserve Amount", "Previous Reserve Amount Balance", "Storage Fee",
             "TransactionTotalAmount", "WAREHOUSE_LOST", "RefundCommission"} <= descriptions
+
+
+def test_removals_liquidations_and_a_zero_total_settlement_are_present(world, the_truth):
+    rows = [r for st in closed_settlements(world) for r in read_settlement(st)[1:]]
+    labels = {(r["transaction-type"], r["amount-type"], r["amount-description"]) for r in rows}
+    assert {("other-transaction", "other-transaction", "RemovalComplete"),
+            ("other-transaction", "other-transaction", "DisposalComplete"),
+            ("Liquidations", "ItemPrice", "Principal"),
+            ("Liquidations", "ItemFees", "LiquidationsBrokerageFee")} <= labels
+    zero = [s for s in the_truth["settlements"] if Decimal(s["total"]) == 0]
+    assert zero and all(s["deposit"] is None for s in zero)
+    assert not {s["settlement_id"] for s in zero} & {d["reference_id"] for d in the_truth["discrepancies"]}
 
 
 def test_same_arguments_same_bytes():

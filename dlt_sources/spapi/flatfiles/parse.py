@@ -1,9 +1,11 @@
 """Parsing a report: raw batches to typed Arrow tables of good rows, and the quarantine of bad ones.
 
-Never silently dropped: a line with the wrong number of fields, a value that does not convert, a
+Never silently dropped: a line with more fields than the header, a value that does not convert, a
 missing required value or undecodable bytes goes to `quarantine` (a list of dict rows: source,
 report_type, seller_id, marketplace_id, line_number, reason, raw_line), and the rest loads. Only blank
-lines are skipped (counted in `ParseStats.blank_lines`).
+lines are skipped (counted in `ParseStats.blank_lines`). A line with fewer fields than the header is
+not bad in itself: Amazon omits trailing empty fields (real FBA Liquidations settlement lines carry 23
+of 24), so the missing fields are empty and its values decide, like any line's (`ParseStats.short_lines`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class ParseStats:
     data_lines: int = 0  # lines after the header, blank ones included
     rows: int = 0  # rows yielded
     blank_lines: int = 0
+    short_lines: int = 0  # lines with fewer fields than the header, read with the missing ones empty
     quarantined: int = 0
     missing_columns: tuple[str, ...] = ()  # optional columns absent from the header (null-filled)
     extra_columns: tuple[str, ...] = ()  # unknown columns kept as strings
@@ -179,7 +182,7 @@ class Converter:
         self.stats.quarantined += 1
 
     def add_bad_lines(self) -> None:
-        """Lines pyarrow rejected (wrong field count) since the last call."""
+        """Lines pyarrow rejected (more fields than the header) since the last call."""
         for line, reason, raw in self.reader.take_bad_lines():
             self.add(line, reason, raw)
 
@@ -202,14 +205,21 @@ class Converter:
         return pa.Table.from_arrays(list(columns.values()), schema=schema)
 
     def _marketplace(self, out: dict[str, pa.Array], n: int) -> pa.Array:
-        """The row's marketplace from its own column where the report has one, else the caller's."""
+        """The row's marketplace from its own column where the report has one (names matched ignoring
+        case), else the caller's: for an empty value always, for a name we do not know only where the
+        spec says so (a settlement line naming an unknown storefront gets none rather than a wrong one)."""
         fallback = pa.scalar(self.marketplace_id, pa.string())
         if self.spec.marketplace_column is None or self.spec.marketplace_column[0] not in out:
             return pa.repeat(fallback, n)
         name, mapping = self.spec.marketplace_column
-        keys, ids = pa.array(list(mapping)), pa.array(list(mapping.values()))
-        found = pc.take(ids, pc.index_in(out[name], value_set=keys))
-        return pc.coalesce(found, fallback) if self.marketplace_id else found
+        keys, ids = pa.array([key.lower() for key in mapping]), pa.array(list(mapping.values()))
+        values = pc.utf8_lower(pc.utf8_trim_whitespace(out[name]))
+        found = pc.take(ids, pc.index_in(values, value_set=keys))
+        if not self.marketplace_id:
+            return found
+        if self.spec.unknown_marketplace_fallback:
+            return pc.coalesce(found, fallback)
+        return pc.if_else(pc.fill_null(pc.equal(values, ""), True), fallback, found)
 
 
 def _blank_rows(batch: RawBatch) -> pa.Array | None:
@@ -237,6 +247,7 @@ def _converted(reader: Reader, converter: Converter,
         converter.add_bad_lines()
     converter.add_bad_lines()
     converter.stats.data_lines = reader.lines_read()
+    converter.stats.short_lines = reader.short_count
     converter.quarantine.sort(key=lambda row: row["line_number"] or 0)
 
 

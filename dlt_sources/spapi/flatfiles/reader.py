@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 from pyarrow import csv as pacsv
 
-from dlt_sources.spapi.flatfiles.charset import Utf8Transcoder, codec_for
+from dlt_sources.spapi.flatfiles.charset import Utf8Transcoder, codec_for, sniff_bom
 from dlt_sources.spapi.flatfiles.specs import ReportSpec, header_key, snake_case
 
 T = TypeVar("T")
@@ -113,7 +113,8 @@ class Reader:
     """Reads a flat file block by block: header, layout, raw batches with line numbers, bad lines."""
 
     def __init__(self, stream: BinaryIO, spec: ReportSpec, charset: str | None, block_size: int) -> None:
-        codec, errors = codec_for(charset)
+        stream, self.bom = sniff_bom(stream)
+        codec, errors = ("utf_8", "strict") if self.bom else codec_for(charset)  # a BOM wins over the label
         self.transcoded = codec != "utf_8"
         self.codec = codec
         self.replaces = errors == "replace"  # undecodable bytes become U+FFFD (and their rows quarantined)
@@ -125,6 +126,8 @@ class Reader:
         self.header = _split_header(first_line.decode("utf-8", "replace"), spec.quoted) if first_line else []
         self.layout = _layout(self.header, spec) if self.header else None
         self.bad_lines: deque[tuple[int | None, str, str]] = deque()  # (line, reason, raw text), as read
+        self.short_lines: deque[tuple[int, str]] = deque()  # (line, raw text): fewer fields than the header
+        self.short_count = 0
         self._pending: list[int] = []  # line numbers of bad lines not yet placed among the good ones
         self._next_line = 2
         self._last_bad_line = 0
@@ -132,6 +135,15 @@ class Reader:
 
     def _on_invalid(self, row: Any) -> str:
         line = row.number + 1 if row.number is not None and row.number >= 0 else None
+        if line is not None and row.actual_columns < row.expected_columns and row.text is not None:
+            # Amazon omits trailing empty fields (FBA Liquidations settlement lines lack the last,
+            # promotion-id): the missing fields are empty. The row is read here and merged back into
+            # its batch; whether it is good is decided by its values, like any other row.
+            self.short_lines.append((line, row.text))
+            self.short_count += 1
+            self._pending.append(line)
+            self._last_bad_line = max(self._last_bad_line, line)
+            return "skip"
         reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
         self.bad_lines.append((line, reason, row.text))
         if line is not None:
@@ -183,8 +195,6 @@ class Reader:
         if self._reader is None:
             return
         for batch in self._reader:
-            if batch.num_rows == 0:
-                continue
             raw = RawBatch([], self._line_numbers(batch.num_rows))
             for position, column in enumerate(batch.columns):
                 try:
@@ -193,7 +203,40 @@ class Reader:
                     text, bad = _decode_replacing(column)
                     raw.fields.append(text)
                     raw.invalid_utf8[position] = bad
-            yield raw
+            raw = self._with_short_lines(raw, int(raw.lines[-1]) if len(raw) else 0)
+            if len(raw):
+                yield raw
+        rest = self._with_short_lines(RawBatch([pa.array([], pa.string()) for _ in self.header],
+                                               np.arange(0, dtype=np.int64)), None)
+        if len(rest):
+            yield rest
+
+    def _with_short_lines(self, raw: RawBatch, last_line: int | None) -> RawBatch:
+        """The batch with the short lines up to its last line (all: None) merged in, padded with empty
+        fields, in line order. pyarrow may already have reported the next block's short lines: those wait
+        for their own batch, so batches are the same whether the reading thread runs ahead or not."""
+        short: list[tuple[int, str]] = []
+        while self.short_lines and (last_line is None or self.short_lines[0][0] <= last_line):
+            short.append(self.short_lines.popleft())
+        if not short:
+            return raw
+        width = len(self.header)
+        rows = [_split_line(text, self.spec.quoted) for _, text in short]
+        padded = [pa.array([row[i] if i < len(row) and row[i] != "" else None for row in rows], pa.string())
+                  for i in range(width)]
+        lines = np.concatenate([raw.lines, np.array([line for line, _ in short], dtype=np.int64)])
+        order = pa.array(np.argsort(lines, kind="stable"))
+        n = len(short)
+        fields = [pa.concat_arrays([f, p]).take(order) for f, p in zip(raw.fields, padded, strict=True)]
+        invalid = {k: pa.concat_arrays([v, pa.array([False] * n)]).take(order) for k, v in raw.invalid_utf8.items()}
+        return RawBatch(fields, lines[order.to_numpy()], invalid)
+
+
+def _split_line(text: str, quoted: bool) -> list[str]:
+    text = text.rstrip("\r\n")
+    if quoted:
+        return next(csv.reader([text], delimiter="\t", quotechar='"'), [])
+    return text.split("\t")
 
 
 def _decode_replacing(column: pa.Array) -> tuple[pa.Array, pa.Array]:

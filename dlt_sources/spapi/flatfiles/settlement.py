@@ -1,9 +1,10 @@
 """Settlement reports: the summary row at once, the detail lines as a stream, and the file's locale.
 
 A V2 settlement flat file's first data row is the summary (settlement id, start, end, deposit date,
-total-amount, currency); the lines follow. Number style and date style differ by marketplace and age
-(`95,00` with `11.10.2024 08:59:52 UTC` on Amazon.de, ISO-8601 in older files), so the locale is read
-from the summary row itself when the caller does not name one.
+total-amount, currency); the lines follow. Number style and date style differ by marketplace and age,
+independently of each other (`95,00` with `11.10.2024 08:59:52 UTC` on Amazon.de, `253.43` with
+`15.11.2024 08:59:45 UTC` on Amazon.co.uk, ISO-8601 in older files), so each is read from the summary
+row itself when the caller does not name a locale.
 
 Usage (from a dlt resource; `stream` is any binary file-like, e.g. a GzipFile over the download):
 
@@ -46,8 +47,9 @@ def parse_settlement(stream: BinaryIO, *, seller_id: str, charset: str | None = 
                      threads: bool = True) -> SettlementParse:
     """Parse a V2 settlement flat file: the summary row at once, then the detail lines as a stream.
 
-    The locale is `locale` if given, else detected from the summary row's date format (and decimal
-    mark), else the marketplace's. Every detail line must carry the summary's settlement-id (others
+    The locale is `locale` if given, else detected: the date style from the summary row's start date,
+    the number style from its total (or the first lines' amounts), the marketplace's where the file
+    shows neither. Every detail line must carry the summary's settlement-id (others
     are quarantined), gets the summary's currency, and is keyed by (settlement_id, line_number).
     Raises FlatFileError when there is no usable summary row: without it nothing can be reconciled.
     """
@@ -79,14 +81,13 @@ def _settlement_locale(first: RawBatch, reader: Reader, locale: str | Locale | N
     if explicit is not None:
         return explicit
     positions = reader.layout.positions if reader.layout else {}
-    start, total = positions.get("settlement_start_at"), positions.get("total_amount")
+    start, total, amount = (positions.get(name) for name in ("settlement_start_at", "total_amount", "amount"))
     start_text = first.fields[start][0].as_py() if start is not None else None
     total_text = first.fields[total][0].as_py() if total is not None else None
-    detected = detect_locale(start_text or "", total_text or "")
-    known = MARKETPLACE_LOCALES.get(marketplace_id or "")
-    if detected is None or (known and (known.decimal_comma, known.date_format)
-                            == (detected.decimal_comma, detected.date_format)):
-        detected = known or detected  # the same convention: name it after the marketplace (CA, not US)
+    # A total such as `0` shows no decimal mark: the first block's line amounts may.
+    amounts = tuple(a for a in first.fields[amount].slice(1, 1000).to_pylist() if a) if amount is not None else ()
+    detected = detect_locale(start_text or "", total_text or "", amounts,
+                             fallback=MARKETPLACE_LOCALES.get(marketplace_id or ""))
     if detected is None:
         raise FlatFileError("cannot tell the settlement's number and date format: pass locale=")
     return detected

@@ -71,6 +71,7 @@ class ReportSpec:
     # (output column, value -> marketplace id): where a row names its own marketplace (settlement lines'
     # marketplace-name, the fee report's amazon-store); the caller's marketplace_id fills the gaps.
     marketplace_column: tuple[str, dict[str, str]] | None = None
+    unknown_marketplace_fallback: bool = True  # an unknown value also gets the caller's marketplace_id
 
 
 def _s(header: str, name: str | None = None, kind: Kind = "string", **options: Any) -> Column:
@@ -81,7 +82,9 @@ def _s(header: str, name: str | None = None, kind: Kind = "string", **options: A
 # The V2 settlement flat file: the first data row is the summary (summary=True columns), the rest are lines.
 SETTLEMENT = ReportSpec(
     SETTLEMENT_REPORT, "settlement_lines", primary_key=("settlement_id", "line_number"),
-    marketplace_column=("marketplace_name", MARKETPLACE_NAMES),
+    # Every storefront and `Non-Amazon <country>` (MCF) name maps to its marketplace; an empty name
+    # (account-level lines, FBA Liquidations) is the report's marketplace; an unknown name gets none.
+    marketplace_column=("marketplace_name", MARKETPLACE_NAMES), unknown_marketplace_fallback=False,
     columns=(
         _s("settlement-id", required=True),
         _s("settlement-start-date", "settlement_start_at", "timestamp", required=True, summary=True),

@@ -12,3 +12,4 @@ select
         as is_newest_version,
     count(*) over (partition by seller_id, settlement_id) as version_count
 from {{ ref('stg_spapi__settlement_report_documents') }}
+where coalesce(content, 'loaded') <> 'unreadable'  -- a document that could not be read is no version of any settlement

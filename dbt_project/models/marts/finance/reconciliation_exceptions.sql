@@ -5,7 +5,8 @@
     The findings come from one intermediate model per area (each unit-tested in _int_finance__models.yml);
     this mart only unions them and derives the key and the money columns. -#}
 {%- set finding_models = ['int_fee_findings_flagged', 'int_order_findings_flagged',
-                          'int_inventory_findings_flagged', 'int_settlement_findings_flagged'] %}
+                          'int_inventory_findings_flagged', 'int_settlement_findings_flagged',
+                          'int_document_findings_flagged'] %}
 
 with findings as (
     {%- for finding_model in finding_models %}

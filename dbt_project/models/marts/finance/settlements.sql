@@ -2,7 +2,9 @@
 
 {#- One row per settlement: reported total against the sum of its lines, the matched event group and
     its transfer, and a reconciliation status:
-    - reconciled: lines add up to the total and the deposit equals the total;
+    - reconciled: lines add up to the total and the deposit equals the total; or the total is 0.00 and the
+      lines add up to it, with no money transferred: nothing is to be deposited (real settlements can total
+      0.00, e.g. when Amazon holds the whole balance in reserve), so no deposit is missing;
     - difference: lines do not add up, or the deposit differs from the total;
     - deposit missing: the transfer failed, or nothing arrived some days after the deposit date;
     - open: the deposit is not due yet (still processing). -#}
@@ -87,6 +89,7 @@ select
     {{ money('total_amount - transferred_amount') }} as deposit_difference_amount,
     case
         when total_amount <> lines_amount then 'difference'
+        when total_amount = 0 and coalesce(transferred_amount, 0) = 0 then 'reconciled'
         when fund_transfer_status = 'Failed' then 'deposit missing'
         when transferred_amount is not null and transferred_amount <> total_amount then 'difference'
         when transferred_amount is not null and fund_transfer_status = 'Succeeded' then 'reconciled'

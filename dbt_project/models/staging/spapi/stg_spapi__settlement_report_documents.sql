@@ -7,5 +7,7 @@ select
     marketplace_id,
     document_id,
     document_bytes,
+    content,  -- loaded, changed (a re-issue with new content), identical (a re-issue, not loaded) or unreadable
+    error,  -- why an unreadable document could not be read
     {{ to_utc('created_at') }} as report_created_at
 from {{ source('raw_spapi', 'settlement_report_documents') }}
