@@ -47,7 +47,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -73,7 +73,7 @@ ENVIRONMENT_ERRORS = (OSError, duckdb.Error, httpx.TransportError)
 
 def _date(text: str) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        return commands.utc_day(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: expected YYYY-MM-DD") from None
 

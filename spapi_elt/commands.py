@@ -13,7 +13,8 @@ from dlt_sources.spapi.config import ConfigError, credentials_store, load_accoun
 from spapi_elt.credentials_commands import TrackedSecret, cli_check
 
 
-def _date(text: str) -> datetime:
+def utc_day(text: str) -> datetime:
+    """A YYYY-MM-DD date as the start of that day in UTC (ValueError otherwise)."""
     return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
 
 
@@ -72,8 +73,8 @@ def run_demo(ns: argparse.Namespace) -> int:
               f"{len(running.truth['accounts'])} seller accounts", flush=True)
         config_path = demo.write_config(ns.lakehouse.parent / "accounts.toml", running.base_url, running.truth)
         os.environ.update(demo.demo_environment(running.truth))
-        data_end = _date(data.start) + (datetime.fromtimestamp(running.truth["now"], UTC) - _date(data.start))
-        ingest_args = argparse.Namespace(config=config_path, accounts=None, start=_date(data.start), end=data_end,
+        data_end = datetime.fromtimestamp(running.truth["now"], UTC)  # the sandbox's "now": its data ends there
+        ingest_args = argparse.Namespace(config=config_path, accounts=None, start=utc_day(data.start), end=data_end,
                                          resources=None, lakehouse=ns.lakehouse, buyer_days=data.days, wait=False)
         code = run_ingest(ingest_args)
     if code:

@@ -54,23 +54,24 @@ def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequ
 
 def _ingest(ctx: Extraction, lakehouse: str | Path | None, resources: Sequence[str] | None,
             purge: bool) -> IngestResult:
-    verify_pii_keys(lakehouse, ctx.protector)  # other key bytes under a recorded id or version: refuse
-    pipe = pipeline(lakehouse)
+    path = lakehouse_path(lakehouse)
+    verify_pii_keys(path, ctx.protector)  # other key bytes under a recorded id or version: refuse
+    pipe = pipeline(path)
     try:
-        recovered = finish_interrupted_loads(pipe, lakehouse_path(lakehouse))
+        recovered = finish_interrupted_loads(pipe, path)
         if recovered:
             ctx.audit(AuditEvent(kind=AuditKind.RECOVERY, account="*", seller_id="*", operation="load",
                                  outcome="finished", detail=f"packages of an interrupted run: {', '.join(recovered)}"))
         info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
         if ctx.start is not None:  # an explicit window (a backfill, a partition): replace it, don't just merge
-            _replace_windows(lakehouse_path(lakehouse), ctx, info.loads_ids, resource_names(resources))
+            _replace_windows(path, ctx, info.loads_ids, resource_names(resources))
     finally:
         ctx.close()
         # The audit trail is written even when the run failed: that is when it matters most.
         _record_run(pipe, ctx)
-    purged = purge_pii(lakehouse) if purge else 0
+    purged = purge_pii(path) if purge else 0
     totals = ctx.stats.totals()
-    return IngestResult(lakehouse_path(lakehouse), table_counts(lakehouse), totals.calls, totals.throttled,
+    return IngestResult(path, table_counts(path), totals.calls, totals.throttled,
                         totals.retries, list(ctx.failures), len(ctx.quarantine), purged,
                         ctx.stats.by_resource(), dict(ctx.seconds))
 

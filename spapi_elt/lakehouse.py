@@ -17,9 +17,12 @@ import dlt
 import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from spapi_elt.reports.publish import publish
+
 DEFAULT_LAKEHOUSE = Path("data/lakehouse.duckdb")
 DATASET = "raw_spapi"
 PIPELINE_NAME = "spapi"
+
 
 def lakehouse_path(path: str | Path | None = None) -> Path:
     return Path(path or os.environ.get("SPAPI_LAKEHOUSE") or DEFAULT_LAKEHOUSE)
@@ -68,7 +71,8 @@ def finish_interrupted_loads(pipe: dlt.Pipeline, lakehouse: Path) -> list[str]:
     pending = sorted({*pipe.list_extracted_load_packages(), *pipe.list_normalized_load_packages()})
     if pending:
         recorded = marker.read_text(encoding="utf-8").split() if marker.exists() else []
-        _write_atomically(marker, "\n".join(sorted({*recorded, *pending})))
+        text = "\n".join(sorted({*recorded, *pending}))
+        publish(marker, lambda file: file.write(text.encode("utf-8")))
         pipe.normalize()
         pipe.load()
     if marker.exists():
@@ -95,15 +99,6 @@ def _dedupe_appended_lines(con: duckdb.DuckDBPyConnection, load_ids: Sequence[st
             where copy > 1)
         returning 1""", [list(load_ids)]).fetchall()
     return len(removed)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
 
 
 def load_facts(pipe: dlt.Pipeline, tables: Sequence[Any]) -> None:

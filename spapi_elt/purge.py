@@ -17,7 +17,8 @@ folder, not only the raw tables:
   something the file is rewritten from its live contents (spapi_elt/rewrite.py).
 
 Copies outside the data folder (backups, snapshots, a copied file) are shredded by retiring the KEK:
-rotate keys (say monthly), `rewrap` what must be kept, then delete the old key id from SPAPI_PII_KEYS.
+rotate keys (say monthly), `spapi-elt rotate-keys` re-wraps what the lakehouse keeps, then delete the old
+key id from SPAPI_PII_KEYS.
 """
 
 from __future__ import annotations

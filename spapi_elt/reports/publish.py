@@ -4,6 +4,7 @@ never a half-written one.
 The content goes to a temporary file in the destination folder (same file system, so the rename is
 atomic), is flushed and fsynced, then renamed over the destination with os.replace; the folder is fsynced
 so the rename survives a crash. On any failure the temporary file is removed and the previous report stays.
+The lakehouse's recovery marker (lakehouse.py) is written the same way.
 """
 
 from __future__ import annotations
