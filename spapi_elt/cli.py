@@ -4,6 +4,8 @@ run the demo.
     spapi-elt ingest [--config FILE] [--accounts A,B] [--start DATE] [--end DATE] [--resources R,S] [--wait]
     spapi-elt demo [--seed N] [--sellers K] [--start DATE] [--days D] [--lakehouse PATH]
     spapi-elt transform [--lakehouse PATH] [--as-of DATE] [--wait]
+    spapi-elt import-settlements PATH... --seller-id ID [--account NAME] [--marketplace-id ID] [--charset C]
+                                 [--lakehouse PATH] [--wait]
     spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR] [--wait]
     spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30] [--wait]
     spapi-elt rotate-keys [--lakehouse PATH] [--wait]
@@ -15,8 +17,8 @@ One run at a time per lakehouse: a second one says who holds it and exits 2, or 
 Exit codes:
   0  done;
   1  the run finished but some accounts failed (what they had read before the error is loaded, merged on its
-     keys so a retry rewrites it; their resume points did not move, so the next run reads it again), or a
-     secret expires soon;
+     keys so a retry rewrites it; their resume points did not move, so the next run reads it again), or some
+     settlement files could not be read (each named; the others loaded), or a secret expires soon;
   2  nothing done or the run stopped: bad input or configuration, or the environment (the lakehouse in use,
      a read-only or full disk, a failing dbt test, PII keys whose bytes differ from the ones the lakehouse
      recorded for their key id or HMAC version); one line says which.
@@ -61,11 +63,13 @@ from dlt_sources.spapi.pii import PiiError
 from spapi_elt import commands
 from spapi_elt.credentials_commands import cli_set_secret
 from spapi_elt.lakehouse_lock import LakehouseBusy
+from spapi_elt.settlement_files import SettlementFileError
 
 DEFAULT_CONFIG = Path("accounts.toml")
 DEMO_DIR = Path("data/demo")
 # Errors the user can act on from their message alone: printed as one line, exit code 2.
-USER_ERRORS = (ConfigError, CredentialsError, KeyMaterialError, PiiError, UnknownResource, LakehouseBusy)
+USER_ERRORS = (ConfigError, CredentialsError, KeyMaterialError, PiiError, UnknownResource, LakehouseBusy,
+               SettlementFileError)
 # What the environment can do to a run (a full or read-only disk, a file held by another program, an endpoint
 # out of reach), whatever layers of dlt wrap it: one line, exit code 2, never a traceback.
 ENVIRONMENT_ERRORS = (OSError, duckdb.Error, httpx.TransportError)
@@ -126,6 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
                            help="'today' for grace periods (default: today, or the day the loaded data reaches)")
     transform.add_argument("--wait", **wait)
 
+    imports = commands_.add_parser(
+        "import-settlements", help="load settlement files downloaded from Seller Central (V2 or Flat File layout)")
+    imports.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                         help="settlement files (plain, .gz or .zip) or folders of them")
+    imports.add_argument("--seller-id", required=True, help="the seller (merchant) id the files belong to")
+    imports.add_argument("--account", help="the account's name in the audit log (default: the seller id)")
+    imports.add_argument("--marketplace-id", help="the settlements' marketplace (default: the one their lines name, "
+                                                  "else their currency's)")
+    imports.add_argument("--charset", help="the files' charset (default: UTF-8 if valid, else Shift_JIS for "
+                                           "Amazon.co.jp, windows-1252 otherwise)")
+    imports.add_argument("--lakehouse", type=Path)
+    imports.add_argument("--wait", **wait)
+
     report = commands_.add_parser("report", help="the settlement reconciliation workbook and page per account")
     report.add_argument("--lakehouse", type=Path)
     report.add_argument("--config", type=Path, default=accounts_file,
@@ -168,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.run_transform(ns.lakehouse, ns.as_of, ns.wait)
         if ns.command == "report":
             return commands.run_report(ns)
+        if ns.command == "import-settlements":
+            return commands.run_import_settlements(ns)
         if ns.action == "set":
             return cli_set_secret(ns.name, sys.stdin, sys.stdout)
         return commands.run_check(ns)

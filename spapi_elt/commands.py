@@ -129,6 +129,32 @@ def run_report(ns: argparse.Namespace) -> int:
     return 0
 
 
+def run_import_settlements(ns: argparse.Namespace) -> int:
+    """Settlement files into the lakehouse, a line per file; exit 1 when some could not be read."""
+    from spapi_elt.settlement_import import ImportedFile, import_settlements
+
+    def said(file: ImportedFile) -> None:
+        if file.outcome == "unreadable":
+            print(f"ERROR {file.name}: {file.error}", file=sys.stderr, flush=True)
+            return
+        what = {"loaded": "loaded", "changed": "loaded as a new version of the loaded settlement",
+                "identical": "identical to the loaded settlement, nothing new",
+                "already imported": "already imported, nothing new"}[file.outcome]
+        settlement = f"settlement {file.settlement_id}, {file.lines:,} lines, " if file.settlement_id else ""
+        quarantined = f"; {file.quarantined} lines quarantined ({file.error})" if file.quarantined else ""
+        print(f"{file.name}: {settlement}{what}{quarantined}", flush=True)
+
+    result = import_settlements(ns.paths, seller_id=ns.seller_id, account=ns.account,
+                                marketplace_id=ns.marketplace_id, charset=ns.charset, lakehouse=ns.lakehouse,
+                                wait=ns.wait, on_wait=lambda line: print(line, flush=True), on_file=said)
+    bad = result.unreadable
+    print(f"\n{len(result.files) - len(bad)} of {len(result.files)} files imported into {result.lakehouse}; "
+          "build the marts with `spapi-elt transform`.")
+    if bad:
+        print(f"{len(bad)} files could not be read (named above); the others are loaded.", file=sys.stderr)
+    return 1 if bad else 0
+
+
 def run_purge(ns: argparse.Namespace) -> int:
     from spapi_elt.lakehouse import lakehouse_path
     from spapi_elt.purge import purge_pii

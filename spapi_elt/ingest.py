@@ -20,7 +20,15 @@ from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.extraction import AccountFailure, Extraction
 from dlt_sources.spapi.tables import to_table
 from spapi_elt.key_checks import verify_pii_keys
-from spapi_elt.lakehouse import DATASET, finish_interrupted_loads, lakehouse_path, load_facts, pipeline, table_counts
+from spapi_elt.lakehouse import (
+    DATASET,
+    finish_interrupted_loads,
+    lakehouse_path,
+    load_facts,
+    pipeline,
+    recovery_event,
+    table_counts,
+)
 from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.purge import purge_pii
 from spapi_elt.window_replace import replace_window
@@ -60,8 +68,7 @@ def _ingest(ctx: Extraction, lakehouse: str | Path | None, resources: Sequence[s
     try:
         recovered = finish_interrupted_loads(pipe, path)
         if recovered:
-            ctx.audit(AuditEvent(kind=AuditKind.RECOVERY, account="*", seller_id="*", operation="load",
-                                 outcome="finished", detail=f"packages of an interrupted run: {', '.join(recovered)}"))
+            ctx.audit(recovery_event(recovered))
         info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
         if ctx.start is not None:  # an explicit window (a backfill, a partition): replace it, don't just merge
             _replace_windows(path, ctx, info.loads_ids, resource_names(resources))

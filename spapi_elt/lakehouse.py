@@ -17,6 +17,7 @@ import dlt
 import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from dlt_sources.spapi.audit import AuditEvent, AuditKind
 from spapi_elt.reports.publish import publish
 
 DEFAULT_LAKEHOUSE = Path("data/lakehouse.duckdb")
@@ -82,6 +83,12 @@ def finish_interrupted_loads(pipe: dlt.Pipeline, lakehouse: Path) -> list[str]:
         marker.unlink()
         return load_ids
     return []
+
+
+def recovery_event(load_ids: Sequence[str]) -> AuditEvent:
+    """The audit record of the packages `finish_interrupted_loads` finished."""
+    return AuditEvent(kind=AuditKind.RECOVERY, account="*", seller_id="*", operation="load", outcome="finished",
+                      detail=f"packages of an interrupted run: {', '.join(load_ids)}")
 
 
 def _dedupe_appended_lines(con: duckdb.DuckDBPyConnection, load_ids: Sequence[str]) -> int:

@@ -29,6 +29,7 @@ class AuditKind(StrEnum):
     WINDOW_REPLACE = "window_replace"  # rows of a re-read window that the API no longer returned, deleted
     RECOVERY = "recovery"  # load packages an interrupted run left behind, finished before this run extracted
     KEY_ROTATION = "key_rotation"  # encrypted PII values re-wrapped under the active key id (rotate-keys)
+    SETTLEMENT_IMPORT = "settlement_import"  # one settlement file imported (import-settlements), with its outcome
 
 
 @dataclass(frozen=True)

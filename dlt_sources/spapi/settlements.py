@@ -43,10 +43,12 @@ Opener = Callable[[], AbstractContextManager[BinaryIO]]
 UNREADABLE = (FlatFileError, ReportError, UnicodeError)
 
 
-def _fingerprint(parsed: SettlementParse, size: int) -> str:
-    """What identifies a settlement document's content well enough to call a re-issue identical."""
+def _fingerprint(parsed: SettlementParse) -> str:
+    """What identifies a settlement document's content well enough to call a re-issue identical. Not its bytes:
+    the same settlement also arrives as a Seller Central download (spapi_elt/settlement_import.py), whose
+    layout, charset and line endings may differ from the API's document."""
     lines = parsed.stats.rows + len(parsed.quarantine)
-    return f"{parsed.summary['total_amount']}|{lines}|{parsed.stats.amount_sum}|{size}"
+    return f"{parsed.summary['total_amount']}|{lines}|{parsed.stats.amount_sum}"
 
 
 def _constant(value: str, rows: int) -> pa.Array:
@@ -72,7 +74,8 @@ def document_items(open_document: Opener, *, seller_id: str, marketplace_id: str
         if settlement_id in loaded:  # a re-issue: read it through before deciding to load it
             for _ in parsed.lines:
                 pass
-            if _fingerprint(parsed, size) == loaded[settlement_id]:
+            # Fingerprints recorded before 2026-12 also held the document's size: compare what both hold.
+            if _fingerprint(parsed) == "|".join(loaded[settlement_id].split("|")[:3]):
                 yield to_table("settlement_report_documents",
                                {**document, "settlement_id": settlement_id, "content": "identical"})
                 return
@@ -81,7 +84,7 @@ def document_items(open_document: Opener, *, seller_id: str, marketplace_id: str
         content = "changed" if settlement_id in loaded else "loaded"
         for table in parsed.lines:
             yield to_table("settlement_lines", table.append_column("report_id", _constant(report_id, table.num_rows)))
-    loaded[settlement_id] = _fingerprint(parsed, size)
+    loaded[settlement_id] = _fingerprint(parsed)
     summary = {key: value for key, value in parsed.summary.items() if key != "locale"}
     summary.update(seller_id=seller_id, marketplace_id=marketplace_id, report_id=report_id,
                    report_created_at=created_at, number_format=parsed.locale.code,

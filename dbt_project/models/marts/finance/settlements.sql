@@ -7,6 +7,9 @@
       0.00, e.g. when Amazon holds the whole balance in reserve), so no deposit is missing;
     - difference: lines do not add up, or the deposit differs from the total;
     - deposit missing: the transfer failed, or nothing arrived some days after the deposit date;
+    - no deposit data: the seller's financial event groups (Finances API) do not reach back to the settlement,
+      so its deposit cannot be checked (a settlement file imported from Seller Central, older than the API's
+      data or without API access). A missing event group is only a finding where groups cover the period;
     - open: the deposit is not due yet (still processing). -#}
 with settlements as (
     select * from {{ ref('stg_spapi__settlement_reports') }}
@@ -37,6 +40,14 @@ groups as (
     select * from {{ ref('int_event_groups_matched') }}
 ),
 
+-- How far back each seller's event groups reach. The group that follows a settlement starts where it ends,
+-- so a settlement whose own group is missing is still covered by its successor's.
+event_groups_from as (
+    select seller_id, min(group_start_at) as first_group_start_at
+    from {{ ref('stg_spapi__financial_event_groups') }}
+    group by seller_id
+),
+
 joined as (
     select
         settlements.*,
@@ -50,7 +61,9 @@ joined as (
         groups.match_method as event_group_match_method,
         groups.fund_transfer_status,
         groups.fund_transferred_at,
-        groups.transferred_amount
+        groups.transferred_amount,
+        coalesce(event_groups_from.first_group_start_at <= settlements.settlement_end_at, false)
+            as deposit_checkable
     from settlements
     left join documents
         on settlements.seller_id = documents.seller_id
@@ -61,6 +74,8 @@ joined as (
     left join groups
         on settlements.seller_id = groups.seller_id
         and settlements.settlement_id = groups.settlement_id
+    left join event_groups_from
+        on settlements.seller_id = event_groups_from.seller_id
 )
 
 select
@@ -90,6 +105,7 @@ select
     case
         when total_amount <> lines_amount then 'difference'
         when total_amount = 0 and coalesce(transferred_amount, 0) = 0 then 'reconciled'
+        when financial_event_group_id is null and not deposit_checkable then 'no deposit data'
         when fund_transfer_status = 'Failed' then 'deposit missing'
         when transferred_amount is not null and transferred_amount <> total_amount then 'difference'
         when transferred_amount is not null and fund_transfer_status = 'Succeeded' then 'reconciled'

@@ -13,4 +13,4 @@ select
     attribute_count,
     has_item_dimensions,
     has_package_dimensions
-from {{ source('raw_spapi', 'catalog_items') }}
+from {{ raw_table('catalog_items') }}

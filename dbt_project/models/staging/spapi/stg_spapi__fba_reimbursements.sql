@@ -21,4 +21,4 @@ select
     quantity_reimbursed_total,
     nullif(original_reimbursement_id, '') as original_reimbursement_id,
     nullif(original_reimbursement_type, '') as original_reimbursement_type
-from {{ source('raw_spapi', 'fba_reimbursements') }}
+from {{ raw_table('fba_reimbursements') }}

@@ -19,4 +19,4 @@ select
     {{ money('estimated_referral_fee_per_unit') }} as estimated_referral_fee_per_unit,
     {{ money('estimated_variable_closing_fee') }} as estimated_variable_closing_fee,
     {{ money('expected_fulfillment_fee_per_unit') }} as expected_fulfillment_fee_per_unit
-from {{ source('raw_spapi', 'fee_estimates') }}
+from {{ raw_table('fee_estimates') }}

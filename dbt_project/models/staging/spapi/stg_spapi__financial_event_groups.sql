@@ -13,4 +13,4 @@ select
     converted_total__currency_code as converted_currency,
     {{ money('converted_total__currency_amount') }} as converted_total_amount,
     {{ money('beginning_balance__currency_amount') }} as beginning_balance_amount
-from {{ source('raw_spapi', 'financial_event_groups') }}
+from {{ raw_table('financial_event_groups') }}

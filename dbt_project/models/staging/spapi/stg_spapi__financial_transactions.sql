@@ -12,4 +12,4 @@ select
     {{ to_utc('posted_date') }} as posted_at,
     total_amount__currency_code as currency,
     {{ money('total_amount__currency_amount') }} as total_amount
-from {{ source('raw_spapi', 'financial_transactions') }}
+from {{ raw_table('financial_transactions') }}

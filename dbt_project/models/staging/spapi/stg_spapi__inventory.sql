@@ -16,4 +16,4 @@ select
     inventory_details__unfulfillable_quantity__total_unfulfillable_quantity as unfulfillable_quantity,
     inventory_details__researching_quantity__total_researching_quantity as researching_quantity,
     inventory_details__reserved_quantity__total_reserved_quantity as reserved_quantity
-from {{ source('raw_spapi', 'inventory') }}
+from {{ raw_table('inventory') }}

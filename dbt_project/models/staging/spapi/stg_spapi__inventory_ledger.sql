@@ -18,4 +18,4 @@ select
     country,
     reconciled_quantity,
     unreconciled_quantity
-from {{ source('raw_spapi', 'inventory_ledger') }}
+from {{ raw_table('inventory_ledger') }}

@@ -14,4 +14,4 @@ select
     item_condition,
     fulfillment_channel,
     status as listing_status
-from {{ source('raw_spapi', 'listings') }}
+from {{ raw_table('listings') }}

@@ -10,4 +10,4 @@ select
     store_name,
     is_participating,
     has_suspended_listings
-from {{ source('raw_spapi', 'marketplace_participations') }}
+from {{ raw_table('marketplace_participations') }}

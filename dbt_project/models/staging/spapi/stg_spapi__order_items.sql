@@ -23,4 +23,4 @@ select
     {{ money('ship_promotion_discount') }} as ship_promotion_discount,
     nullif(promotion_ids, '') as promotion_ids,
     is_business_order
-from {{ source('raw_spapi', 'order_items') }}
+from {{ raw_table('order_items') }}

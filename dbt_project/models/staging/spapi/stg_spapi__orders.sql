@@ -13,4 +13,4 @@ select
     currency,
     ship_country,
     is_business_order
-from {{ source('raw_spapi', 'orders') }}
+from {{ raw_table('orders') }}

@@ -27,4 +27,4 @@ select
     nullif(sku, '') as sku,
     quantity_purchased as quantity,
     nullif(promotion_id, '') as promotion_id
-from {{ source('raw_spapi', 'settlement_lines') }}
+from {{ raw_table('settlement_lines') }}

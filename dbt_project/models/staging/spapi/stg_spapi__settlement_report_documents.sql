@@ -10,4 +10,4 @@ select
     content,  -- loaded, changed (a re-issue with new content), identical (a re-issue, not loaded) or unreadable
     error,  -- why an unreadable document could not be read
     {{ to_utc('created_at') }} as report_created_at
-from {{ source('raw_spapi', 'settlement_report_documents') }}
+from {{ raw_table('settlement_report_documents') }}

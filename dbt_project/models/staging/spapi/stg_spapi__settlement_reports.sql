@@ -14,4 +14,4 @@ select
     line_count as reported_line_count,
     coalesce(quarantined_lines, 0) as quarantined_line_count,
     number_format
-from {{ source('raw_spapi', 'settlement_reports') }}
+from {{ raw_table('settlement_reports') }}
