@@ -39,6 +39,9 @@ COLUMN_HINTS: dict[str, dict[str, dict[str, Any]]] = {
     # `error`: why a document could not be read (settlements.py); declared so the column exists before the first.
     "settlement_report_documents": {"created_at": {"data_type": "timestamp"},
                                     "error": {"data_type": "text", "nullable": True}},
+    # Records without an HTTP call (a settlement file imported, a purge) leave these empty.
+    "api_audit_log": {"status": {"data_type": "bigint", "nullable": True},
+                      "latency_ms": {"data_type": "double", "nullable": True}},
 }
 
 # Append-only: every row is a fact that happened once. Settlement lines are a document's content: loaded once

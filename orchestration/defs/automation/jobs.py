@@ -2,6 +2,8 @@
 
 - daily_lakehouse: every asset and check;
 - settlements_and_downstream: the settlements asset for one account's day, then everything downstream;
+- settlement_files_and_downstream: the settlement inbox's files, then every model and report (not the API's
+  raw assets);
 - daily_pii_purge: crypto-shreds buyer PII past the retention (spapi_elt.purge.purge_pii).
 """
 
@@ -23,6 +25,13 @@ settlements_job = dg.define_asset_job(
     "settlements_and_downstream",
     selection=dg.AssetSelection.assets(RAW_ASSET_KEYS["settlements"]).downstream(),
     description="The settlements asset for one account's day, then every model and check downstream of it.")
+
+# Every model, not only those downstream of the settlement tables: a lakehouse of imported files alone has never
+# had its other staging views built, which the settlement marts join.
+settlement_files_job = dg.define_asset_job(
+    "settlement_files_and_downstream",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*RAW_ASSET_KEYS.values()),
+    description="The settlement files dropped in the inbox, then every model, check and report.")
 
 
 class PurgeConfig(dg.Config):

@@ -3,6 +3,10 @@
 seller_accounts_sensor: the seller-account partitions follow the accounts file. Always running: without it
 no partition exists to run or backfill.
 
+settlement_inbox_sensor: settlement files a finance person drops in the inbox (spapi_elt/settlement_inbox.py)
+are imported, and the marts and reports rebuilt, within a minute: a run of the settlement files job whenever
+the waiting files change. A folder naming no configured account fails the tick, naming the folder.
+
 new_settlement_reports_sensor: settlements are event-driven. Amazon issues a settlement report about every
 14 days, on no fixed day. The sensor lists each account's settlement reports created since its cursor
 (getReports: one call a page, well inside the operation's quota at one tick every 15 minutes) and, for every
@@ -21,10 +25,12 @@ from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import secret_resolver
 from dlt_sources.spapi.reports import list_reports, parse_time
 from dlt_sources.spapi.settings import SETTLEMENT_REPORT
-from orchestration.defs.automation.jobs import settlements_job
+from orchestration.defs.automation.jobs import settlement_files_job, settlements_job
 from orchestration.defs.automation.status import default_status
 from orchestration.defs.ingest.partitions import ACCOUNT, DAY, accounts_partitions
-from orchestration.resources import SpApiResource
+from orchestration.defs.ingest.settlement_files import InboxResource
+from orchestration.resources import LakehouseResource, SpApiResource
+from spapi_elt.settlement_inbox import inbox_path, waiting
 
 FIRST_LOOK_BACK = timedelta(days=3)  # a new cursor starts here: history is the backfill's job, not the sensor's
 
@@ -75,3 +81,21 @@ def seller_accounts_sensor(context: dg.SensorEvaluationContext, spapi: SpApiReso
     if removed:
         requests.append(accounts_partitions.build_delete_request(removed))
     return dg.SensorResult(dynamic_partitions_requests=requests)
+
+
+@dg.sensor(job=settlement_files_job, minimum_interval_seconds=60,
+           default_status=default_status(dg.DefaultSensorStatus),
+           description="Imports settlement files dropped in the inbox (one folder per account), then the marts.")
+def settlement_inbox_sensor(context: dg.SensorEvaluationContext, spapi: SpApiResource, lakehouse: LakehouseResource,
+                            inbox: InboxResource):
+    folder = inbox_path(lakehouse.resolved(), inbox.folder)
+    found = waiting(folder, spapi.accounts())
+    if found.unknown:  # files nobody will import: say so on every tick until they are moved
+        names = ", ".join(str(p) for p in found.unknown)
+        raise dg.Failure(f"settlement inbox folders that name no configured account: {names} (name the folder "
+                         "after the account in the accounts file, or its seller id)")
+    if not found.files:
+        return dg.SkipReason(f"no settlement files waiting in {folder}")
+    count = sum(len(paths) for paths in found.files.values())
+    context.log.info(f"{count} settlement files waiting for {', '.join(found.files)}")
+    return dg.RunRequest(run_key=found.fingerprint(), tags={"spapi/trigger": "settlement files in the inbox"})

@@ -18,10 +18,14 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.ingest.partitions import partition_window, run_partition_keys
+from orchestration.defs.ingest.settlement_files import SETTLEMENT_FILES_KEY
 from orchestration.defs.transform.project import dbt_cli, dbt_project
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
 from spapi_elt.dbt_runner import RunWindow, dbt_vars, default_as_of
 from spapi_elt.lakehouse_lock import lakehouse_lock
+
+SETTLEMENT_STAGING = ("stg_spapi__settlement_reports", "stg_spapi__settlement_report_documents",
+                      "stg_spapi__settlement_lines")
 
 
 class SpApiDbtTranslator(DagsterDbtTranslator):
@@ -29,6 +33,13 @@ class SpApiDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
             return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)  # sources: meta.dagster.asset_key
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        """The staging models of the settlement tables also read what the settlement inbox imports."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if manifest["nodes"].get(unique_id, {}).get("name") in SETTLEMENT_STAGING:
+            spec = spec.merge_attributes(deps=[SETTLEMENT_FILES_KEY])
+        return spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         """staging, seeds, or the area (finance, roi, operations, catalog) for intermediate models and marts."""
