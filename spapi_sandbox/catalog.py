@@ -26,9 +26,9 @@ COLORS = ("Black", "White", "Blue", "Red", "Green", "Grey")
 PRICE_RANGE = {"Small standard": (799, 2999), "Large standard": (1499, 7999), "Large bulky": (5999, 24999)}
 CURRENCY_FACTOR = {"US": 1.0, "CA": 1.35, "UK": 0.8, "DE": 0.92}
 WEIGHT_RANGE = {"Small standard": (60, 450), "Large standard": (300, 8000), "Large bulky": (2000, 20000)}
-# Amazon.co.jp: yen (minor unit = 1 yen, about 1.5 per US cent), prices ending in 80 (1,980 yen) as Japanese list
-# prices often do. A JP seller writes its own SKUs in Japanese (a category word); some carry `Ⅱ`, a character only
-# Microsoft's Shift_JIS (cp932, Windows-31J) has: Amazon.co.jp documents are written in it (settlement_file.py).
+# Amazon.co.jp: yen (the minor unit is the yen, about 1.5 per US cent); prices end in 80 (1,980 yen: assumed, a common
+# Japanese price ending). A JP seller writes its own SKUs in Japanese (a category word); some carry `Ⅱ`, a character
+# only Microsoft's Shift_JIS (cp932, Windows-31J) has, which Amazon.co.jp documents are written in (charsets.py).
 CURRENCY_FACTOR["JP"] = 1.5
 CHARM_ENDING = {"JP": 80}
 JP_SKU_WORDS = {"Home & Kitchen": "台所", "Electronics": "家電", "Beauty & Personal Care": "美容",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from spapi_sandbox.faults import PROFILES
+from spapi_sandbox.marketplaces import REGION_MARKETPLACES
 from spapi_sandbox.world import DataArguments
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
@@ -49,8 +50,6 @@ def _at_least(minimum: int) -> Callable[[str], int]:
 
 
 def _regions(text: str) -> tuple[str, ...]:
-    from spapi_sandbox.marketplaces import REGION_MARKETPLACES
-
     regions = tuple(part.strip().upper() for part in text.split(",") if part.strip())
     unknown = [r for r in regions if r not in REGION_MARKETPLACES]
     if not regions or unknown:
