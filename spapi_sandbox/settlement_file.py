@@ -13,6 +13,10 @@ Quirks of real files (DESIGN.md, "Amazon facts to build on"; real files describe
   lines in an EU seller's Amazon.de EUR settlement), or `Non-Amazon US/UK/CA` for Multi-Channel
   Fulfilment orders;
 - the document may come in Cp1252 instead of UTF-8 (`Settlement.charset`).
+
+Amazon.co.jp settlements are JPY in whole yen (`1980`, `-115`: ISO 4217 gives the yen no minor unit) with dates
+`2026/09/07 00:20:09 UTC`, as a Japanese seller's public ingest code reads real V2 files
+(apps/warehouse/amazon-settlement-v2.js), and come in Shift_JIS (charsets.py).
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from spapi_sandbox.charsets import codec
 from spapi_sandbox.marketplaces import MARKETPLACES, Marketplace
-from spapi_sandbox.money import decimal_string
+from spapi_sandbox.money import decimal_string, minor_digits
 from spapi_sandbox.world import Settlement
 
 COLUMNS = (
@@ -33,6 +38,7 @@ COLUMNS = (
 )
 
 DATE_FORMATS = {"ymd": "%Y-%m-%d", "dmy.": "%d.%m.%Y"}
+DATE_FORMATS["ymd/"] = "%Y/%m/%d"  # Amazon.co.jp
 
 
 def local_date(epoch: int, m: Marketplace) -> str:
@@ -43,12 +49,16 @@ def local_datetime(epoch: int, m: Marketplace) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime(DATE_FORMATS[m.date_order] + " %H:%M:%S UTC")
 
 
+def _amount(minor: int, m: Marketplace) -> str:
+    return decimal_string(minor, m.decimal_comma, minor_digits(m.currency))
+
+
 def settlement_rows(settlement: Settlement) -> Iterator[tuple[str, ...]]:
     """The file's rows after the header: the summary row, then one row per posting component."""
     m = MARKETPLACES[settlement.marketplace]
     sid = settlement.settlement_id
     yield (sid, local_datetime(settlement.start_at, m), local_datetime(settlement.end_at, m),
-           local_datetime(settlement.deposit_at, m), decimal_string(settlement.total, m.decimal_comma),
+           local_datetime(settlement.deposit_at, m), _amount(settlement.total, m),
            m.currency) + ("",) * (len(COLUMNS) - 6)
     for p in settlement.postings:
         marketplace_name = m.name if p.transaction_type in ("Order", "Refund") else ""
@@ -63,17 +73,17 @@ def settlement_rows(settlement: Settlement) -> Iterator[tuple[str, ...]]:
             principal = (c.amount_type == "ItemPrice" and c.description == "Principal") or (fee_only and index == 0)
             quantity = str(p.quantity) if principal and p.quantity is not None else ""
             row = (sid, "", "", "", "", "", p.transaction_type, p.order_id, "", p.adjustment_id, p.shipment_id,
-                   marketplace_name, c.amount_type, c.description, decimal_string(c.amount, m.decimal_comma),
+                   marketplace_name, c.amount_type, c.description, _amount(c.amount, m),
                    p.fulfillment_id, posted_date, posted_time, p.order_item_code, "",
                    p.merchant_adjustment_item_id, p.sku, quantity, p.promotion_id)
             yield row[:-1] if short and not p.promotion_id else row
 
 
 def render_settlement(settlement: Settlement) -> bytes:
-    """The whole report document, in the settlement's charset (UTF-8 or Cp1252)."""
+    """The whole report document, in the settlement's charset (UTF-8, Cp1252 or Shift_JIS)."""
     lines = ["\t".join(COLUMNS)]
     lines.extend("\t".join(row) for row in settlement_rows(settlement))
-    return ("\n".join(lines) + "\n").encode(settlement.charset)
+    return ("\n".join(lines) + "\n").encode(codec(settlement.charset))
 
 
 def content_type(settlement: Settlement) -> str:
