@@ -161,3 +161,23 @@ def test_imported_files_alone_build_the_marts(seller, tmp_path, capsys) -> None:
     assert rows == [(first.stem, expected[first.stem], expected[first.stem], "no deposit data")]
     assert query(lakehouse, "select count(*) from finance.reconciliation_exceptions "
                             "where kind like 'settlement%' or kind like 'deposit%'") == [(0,)]
+
+
+def test_an_amazon_co_jp_file_in_shift_jis_needs_no_charset_or_marketplace(tmp_path, capsys) -> None:
+    """A Seller Central download declares no charset: bytes that are not UTF-8 are read as Shift_JIS for an
+    Amazon.co.jp settlement (whose marketplace its lines name), so Japanese SKUs come out right."""
+    world = build_world(DataArguments(seed=5, sellers=3, start="2026-01-01", days=30, regions=("NA", "EU", "FE")))
+    (seller,) = [s for s in world.sellers if s.account.region == "FE"]
+    settlement = closed(seller)[0]
+    data = render_settlement(settlement)
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    file = tmp_path / "jp.txt"
+    file.write_bytes(data)
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    assert import_cli(file, "--seller-id", seller.account.seller_id, "--lakehouse", lakehouse) == 0
+    assert query(lakehouse, f"select marketplace_id, total_amount, lines_amount_sum, quarantined_lines "
+                            f"from {DATASET}.settlement_reports") == [
+        ("A1VC38T7YXB528", Decimal(settlement.total), Decimal(settlement.total), 0)]
+    skus = {r[0] for r in query(lakehouse, f"select distinct sku from {DATASET}.settlement_lines where sku <> ''")}
+    assert skus and all(any(ord(ch) > 0x3000 for ch in sku) for sku in skus)
