@@ -34,8 +34,9 @@ specs.LEGACY_AMOUNTS (0-8): stable across reruns of the same document, unique pe
 Quantities: V2 writes an item's quantity-purchased on its principal line. The older layout writes it on the
 row of the amount or on a row of its own with no amount, just before the item's first amount row (a real
 Amazon.com file, fluxxu/mws-rs src/tdff.rs). A row's quantity goes to its first line; a quantity row's to the
-first line of the next row, if that row is of the same order item (order-id, sku). A quantity with no such
-row, and a row with neither an amount nor a quantity, are quarantined with the reason: nothing is dropped.
+first line of the row on the next file line, if that row is of the same order item (order-id, sku). A
+quantity with no such row, and a row with neither an amount nor a quantity, are quarantined with the reason:
+nothing is dropped.
 """
 
 from __future__ import annotations
@@ -172,21 +173,19 @@ class LegacyLines:
         values = _numpy(pc.fill_null(quantity, 0)).copy()
         quantity_only = has_quantity & ~has_amount
         order_ids, skus = _column(table, "order_id"), _column(table, "sku")
-        receives = np.zeros(n, bool)  # the row takes the quantity of the quantity row before it
-        if n > 1:
-            same_item = _equal(order_ids) & _equal(skus)
-            receives[1:] = has_amount[1:] & ~has_quantity[1:] & quantity_only[:-1] & same_item
-            values[1:] = np.where(receives[1:], values[:-1], values[1:])
-        if self.pending is not None:
-            p = self.pending
-            item = (order_ids[0].as_py(), skus[0].as_py()) if n else None
-            if n and has_amount[0] and not has_quantity[0] and item == (p.order_id, p.sku):
-                receives[0], values[0] = True, p.quantity
-            elif n:  # the document went on without its item: the quantity has no line to go to
-                converter.add(p.line, UNPLACED_QUANTITY, p.raw)
-            if n:
-                self.pending = None
         lines = _numpy(_column(table, "line_number"))
+        receives = np.zeros(n, bool)  # the row takes the quantity of the quantity row on the line before it
+        if n > 1:
+            next_item = (np.diff(lines) == 1) & _equal(order_ids) & _equal(skus)
+            receives[1:] = has_amount[1:] & ~has_quantity[1:] & quantity_only[:-1] & next_item
+            values[1:] = np.where(receives[1:], values[:-1], values[1:])
+        if self.pending is not None and n:
+            p, self.pending = self.pending, None
+            item = (int(lines[0]), order_ids[0].as_py(), skus[0].as_py())
+            if has_amount[0] and not has_quantity[0] and item == (p.line + 1, p.order_id, p.sku):
+                receives[0], values[0] = True, p.quantity
+            else:  # the document went on without its item: the quantity has no line to go to
+                converter.add(p.line, UNPLACED_QUANTITY, p.raw)
 
         def raw(row: int) -> str:
             return reassembled_line(batch, int(np.searchsorted(batch.lines, lines[row])), False)
