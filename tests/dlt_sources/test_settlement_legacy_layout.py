@@ -267,3 +267,24 @@ def test_the_same_lines_whatever_the_block_size(world: World) -> None:
     for block_size in (1 << 10, 1500, 3001, 1 << 12):
         parsed, rows = parse(data, charset=st.charset, block_size=block_size)
         assert parsed.quarantine == [] and rows == expected, block_size
+
+
+def test_every_line_of_a_flat_file_lands_in_its_category() -> None:
+    """The labels the older layout brings are in the dbt seed, in the categories V2's labels have."""
+    from tests.dbt_project.test_seeds import category_of, read_seed
+
+    seed = read_seed("settlement_line_categories")
+    base = {"settlement_id": SID, "transaction_type": "Order", "order_id": "1", "posted_date": T}
+    extra = (row(FLAT_COLUMNS, **base, direct_payment_type="CollectOnDeliveryRevenue", direct_payment_amount="-3.00"),
+             row(FLAT_COLUMNS, **base, misc_fee_amount="-0.50"),
+             row(FLAT_COLUMNS, **base, price_type="MarketplaceFacilitatorTax-Principal", price_amount="-1.00"),
+             row(FLAT_COLUMNS, settlement_id=SID, transaction_type="Cost of Advertising", posted_date=T,
+                 other_amount="-2.00"))
+    _, rows = parse(ca_file(FLAT_COLUMNS, *extra, total="-12.28"), marketplace_id=CA)
+    categories = [category_of(seed, *label[:3]) for label in labels(rows)]
+    assert categories == [
+        "principal", "tax", "referral_fee", "fba_fulfillment_fee", "promotion", "other_fee",  # the order
+        "refund", "referral_fee", "refund_commission",  # the refund
+        "fba_fulfillment_fee", "other_fee", "other_fee", "reserve_released", "reimbursement",  # MCF, account
+        "transfer", "other_fee", "withheld_tax", "ad_spend",
+    ]
