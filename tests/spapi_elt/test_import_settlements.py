@@ -181,3 +181,21 @@ def test_an_amazon_co_jp_file_in_shift_jis_needs_no_charset_or_marketplace(tmp_p
         ("A1VC38T7YXB528", Decimal(settlement.total), Decimal(settlement.total), 0)]
     skus = {r[0] for r in query(lakehouse, f"select distinct sku from {DATASET}.settlement_lines where sku <> ''")}
     assert skus and all(any(ord(ch) > 0x3000 for ch in sku) for sku in skus)
+
+
+@pytest.mark.parametrize("layout", ["flat36", "flat33"])
+def test_a_flat_file_layout_file_and_its_v2_twin_are_one_settlement(seller, tmp_path, capsys, layout) -> None:
+    """Seller Central's older layout loads as the V2 lines; its V2 twin, imported after it, is identical."""
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    settlement = closed(seller)[0]
+    flat, v2 = tmp_path / "flat.txt", tmp_path / "v2.txt"
+    flat.write_bytes(render_settlement(settlement, layout=layout))
+    v2.write_bytes(render_settlement(settlement))
+    assert import_cli(flat, "--seller-id", seller.account.seller_id, "--lakehouse", lakehouse) == 0
+    total = Decimal(settlement.total) / 100
+    assert line_totals(lakehouse) == {settlement.settlement_id: total}
+    assert query(lakehouse, f"select quarantined_lines from {DATASET}.settlement_reports") == [(0,)]
+    lines = line_count(lakehouse)
+    assert import_cli(v2, "--seller-id", seller.account.seller_id, "--lakehouse", lakehouse) == 0
+    assert "identical to the loaded settlement" in capsys.readouterr().out
+    assert line_count(lakehouse) == lines == sum(len(p.components) for p in settlement.postings)
