@@ -399,7 +399,7 @@ class _SellerBuilder:
         value = product.prices[mkt]
         if fate < 0.2:  # planted: never reimbursed
             if happened_at + UNREIMBURSED_AFTER_DAYS * DAY <= self.now:
-                self.finding("inventory_not_reimbursed", mkt, product.sku, value * event.quantity)
+                self.finding("inventory_not_reimbursed", mkt, event.event_id, value * event.quantity)  # one per loss
             return
         per_unit = round(value * rng.uniform(0.5, 0.8)) if fate < 0.4 else value
         if approved_at > self.now:
