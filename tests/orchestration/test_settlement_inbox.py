@@ -97,3 +97,4 @@ def test_a_folder_naming_no_account_fails_the_tick(world, tmp_path: Path) -> Non
     with dg.DagsterInstance.get() as instance, pytest.raises(dg.Failure, match="somebody-else"):
         defs.resolve_sensor_def("settlement_inbox_sensor")(
             sensor_context(instance, accounts, tmp_path / "lakehouse.duckdb", tmp_path / "inbox"))
+

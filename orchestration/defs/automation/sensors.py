@@ -13,7 +13,9 @@ new_settlement_reports_sensor: settlements are event-driven. Amazon issues a set
 account with a new one, requests a run of the settlements asset and everything downstream for that
 account's partition of the day the newest report was created. The cursor (newest createdTime per seller)
 moves only after a list succeeded, so a failing account is retried on the next tick and the others are not
-held up.
+held up. An account that cannot be listed (a missing secret, an endpoint out of reach) fails the tick with its
+reason, unless other accounts have runs to request: then those go ahead and the error is logged, and the next
+tick without them fails.
 """
 
 import json
@@ -59,8 +61,10 @@ def new_settlement_reports_sensor(context: dg.SensorEvaluationContext, spapi: Sp
         partition = dg.MultiPartitionKey({ACCOUNT: account.name, DAY: newest.astimezone(UTC).date().isoformat()})
         requests.append(dg.RunRequest(run_key=f"{account.seller_id}:{newest.isoformat()}", partition_key=str(partition),
                                       tags={"spapi/trigger": "new settlement report"}))
-    for note in skipped:
-        context.log.warning(f"settlement reports not listed for {note}")
+    if skipped and not requests:  # nothing else to do this tick: fail it, so the UI shows why
+        raise dg.Failure("settlement reports could not be listed for " + "; ".join(skipped))
+    for note in skipped:  # the other accounts' runs go ahead; the next tick without them fails visibly
+        context.log.error(f"settlement reports not listed for {note}")
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
 
 
