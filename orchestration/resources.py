@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dlt_sources.spapi import reads_buyer_data
 from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountsConfig, load_accounts, secret_resolver
 from dlt_sources.spapi.extraction import Extraction, Progress
@@ -77,11 +78,13 @@ class SpApiResource(dg.ConfigurableResource):
         return Protector.from_env()
 
     def extraction(self, start: datetime | None, end: datetime | None, accounts: Sequence[str] = (),
-                   buyer_days: int = 7) -> Extraction:
-        """The dlt source's run context, built exactly as `spapi-elt ingest` builds it."""
+                   buyer_days: int = 7, resources: Sequence[str] | None = None) -> Extraction:
+        """The dlt source's run context, built exactly as `spapi-elt ingest` builds it (the PII keys only when the
+        resources read buyer data)."""
         config = self.accounts(accounts)
         resolve = secret_resolver(config)
-        ctx = Extraction(accounts=config, protector=self.protector(), start=start, end=end, buyer_days=buyer_days,
+        protector = self.protector() if reads_buyer_data(resources) else None
+        ctx = Extraction(accounts=config, protector=protector, start=start, end=end, buyer_days=buyer_days,
                          client_factory=lambda a, audit, stats: SpApiClient(a, resolve, audit, stats=stats))
         ctx.progress = Progress(ctx.stats, out=None)  # Dagster reports progress through its own events
         return ctx

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dlt_sources.spapi import resource_names
+from dlt_sources.spapi import reads_buyer_data, resource_names
 from dlt_sources.spapi.config import ConfigError, credentials_store, load_accounts, secret_resolver
 from spapi_elt.credentials_commands import TrackedSecret, cli_check
 
@@ -30,12 +30,16 @@ def run_ingest(ns: argparse.Namespace) -> int:
         raise ConfigError(f"--start {ns.start.date()} is in the future: there is nothing to load yet")
     accounts = load_accounts(ns.config).select(ns.accounts)
     resources = resource_names(ns.resources)
-    protector = Protector.from_env()  # no PII key, no run: never a silent fallback to plaintext
+    # Buyer data without the PII keys is an error, never a silent fallback to plaintext; a run that reads none
+    # needs no keys.
+    protector = Protector.from_env() if reads_buyer_data(resources) else None
     resolve = secret_resolver(accounts)
     ctx = Extraction(accounts=accounts, protector=protector, start=ns.start, end=ns.end,
                      buyer_days=ns.buyer_days,
                      client_factory=lambda a, audit, stats: SpApiClient(a, resolve, audit, stats=stats))
     print(f"Ingesting {len(accounts.accounts)} account(s), resources: {', '.join(resources)}", flush=True)
+    if protector is None:
+        print("No buyer data selected: the PII keys are not needed and not read.", flush=True)
     result = ingest(ctx, ns.lakehouse, resources, wait=ns.wait, on_wait=lambda line: print(line, flush=True))
     print(f"\nLakehouse: {result.lakehouse} (dataset raw_spapi)")
     print(f"API calls {result.calls:,}, throttled (429) {result.throttled:,}, retries {result.retries:,}, "

@@ -52,6 +52,14 @@ RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# The resources whose rows or quarantined lines hold buyer data: only they need the PII keys.
+BUYER_DATA_RESOURCES = ("orders", "order_buyers")
+
+
+def reads_buyer_data(selected: Sequence[str] | None) -> bool:
+    return any(name in BUYER_DATA_RESOURCES for name in resource_names(selected))
+
+
 class UnknownResource(ValueError):
     pass
 

@@ -26,6 +26,7 @@ from dlt_sources.spapi.audit import MemoryAuditSink
 from dlt_sources.spapi.call_stats import CURRENT_RESOURCE, CallStats
 from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountConfig, AccountsConfig
+from dlt_sources.spapi.keys import PiiKeyMissing
 from dlt_sources.spapi.pii import Protector
 from dlt_sources.spapi.settings import SETTLE_MARGIN
 from dlt_sources.spapi.tables import to_table
@@ -77,7 +78,7 @@ class Extraction:
     """The run's shared context: accounts, window, clients, PII protector, audit and quarantine."""
 
     accounts: AccountsConfig
-    protector: Protector
+    protector: Protector | None  # None: the run reads no buyer data (see pii_protector)
     start: datetime | None = None  # explicit window start; None: each account resumes from its state
     end: datetime | None = None  # explicit window end; None: now
     history_days: int = DEFAULT_HISTORY_DAYS
@@ -98,6 +99,14 @@ class Extraction:
     def __post_init__(self) -> None:
         if self.progress is None:
             self.progress = Progress(self.stats)
+
+    def pii_protector(self) -> Protector:
+        """The PII keys, for a resource that reads buyer data; a run built without them (reads_buyer_data said
+        none was selected) must not reach one."""
+        if self.protector is None:
+            raise PiiKeyMissing("this run reads buyer data but was started without the PII keys "
+                                "(SPAPI_PII_HMAC_KEY, SPAPI_PII_KEYS, SPAPI_PII_ACTIVE_KEY_ID)")
+        return self.protector
 
     def window_end(self) -> datetime:
         """An explicit --end, else a few minutes before the run first asked: Amazon wants time bounds at least

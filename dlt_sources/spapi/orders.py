@@ -49,7 +49,7 @@ def order_report_rows(ctx: Extraction, account: AccountConfig, client: SpApiClie
     spec = SPECS[ALL_ORDERS_REPORT]
 
     def protect_line(line: str) -> str:
-        return ctx.protector.encrypt(line, "flat_file_quarantine.raw_line", account.seller_id)
+        return ctx.pii_protector().encrypt(line, "flat_file_quarantine.raw_line", account.seller_id)
 
     for lower, upper in report_windows(ALL_ORDERS_REPORT, start, end):
         result = request_report(client, ALL_ORDERS_REPORT, account.marketplace_ids, lower, upper)
@@ -60,7 +60,8 @@ def order_report_rows(ctx: Extraction, account: AccountConfig, client: SpApiClie
                                   source=f"report {document.report_id}", protect_raw_line=protect_line)
             for table in parsed.tables:
                 orders, items = split_order_rows(table)
-                yield to_table("orders", ORDER_REPORT_POLICY.apply_table(orders, ctx.protector, account.seller_id))
+                protected = ORDER_REPORT_POLICY.apply_table(orders, ctx.pii_protector(), account.seller_id)
+                yield to_table("orders", protected)
                 yield to_table("order_items", items)
             ctx.add_quarantine(parsed.quarantine)
 
@@ -75,7 +76,7 @@ def buyer_rows(ctx: Extraction, account: AccountConfig, client: SpApiClient, sta
               "includedData": ["BUYER", "RECIPIENT"], "maxResultsPerPage": 100}
     for order in client.paginate("searchOrders", params, data_elements=["buyerInfo", "shippingAddress"]):
         personal = {key: order[key] for key in ("buyer", "recipient") if key in order}
-        protected = ORDERS_POLICY.apply(personal, ctx.protector, account.seller_id)
+        protected = ORDERS_POLICY.apply(personal, ctx.pii_protector(), account.seller_id)
         yield {"seller_id": account.seller_id, "order_id": order["orderId"],
                "marketplace_id": (order.get("salesChannel") or {}).get("marketplaceId"),
                "last_updated_at": order.get("lastUpdatedTime"), **protected}

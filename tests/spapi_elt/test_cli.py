@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from spapi_elt import demo
+from spapi_sandbox.generate import build_world
+from spapi_sandbox.truth import truth
+from spapi_sandbox.world import DataArguments
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "accounts.example.toml"
 
@@ -55,6 +60,23 @@ def test_ingest_without_pii_keys_refuses_to_run(tmp_path):
     done = spapi_elt("ingest", "--config", str(EXAMPLE), "--lakehouse", str(tmp_path / "l.duckdb"), env=env)
     assert done.returncode == 2 and "SPAPI_PII_HMAC_KEY" in done.stderr
     assert not (tmp_path / "l.duckdb").exists()
+
+
+def test_a_run_without_buyer_data_needs_no_pii_keys_and_says_so(tmp_path):
+    """Settlements only: no PII key is read (it was a refusal before). The endpoint is out of reach, so the run
+    ends with its account failing (exit 1): after the point where the keys were refused."""
+    facts = truth(build_world(DataArguments(seed=3, sellers=1, start="2026-01-01", days=10, orders_per_day=1)))
+    config = demo.write_config(tmp_path / "accounts.toml", "http://127.0.0.1:1", facts)
+    env = {**demo.demo_environment(facts),
+           **{k: "" for k in ("SPAPI_PII_HMAC_KEY", "SPAPI_PII_KEYS", "SPAPI_PII_ACTIVE_KEY_ID")}}
+    done = spapi_elt("ingest", "--config", str(config), "--resources", "settlements,financial_event_groups",
+                     "--lakehouse", str(tmp_path / "l.duckdb"), env=env)
+    assert done.returncode == 1 and "No buyer data selected: the PII keys are not needed" in done.stdout, done.stderr
+    assert "SPAPI_PII" not in done.stderr
+    refused = spapi_elt("ingest", "--config", str(config), "--resources", "settlements,order_buyers",
+                        "--lakehouse", str(tmp_path / "m.duckdb"), env=env)
+    assert refused.returncode == 2 and "SPAPI_PII_HMAC_KEY" in refused.stderr
+    assert not (tmp_path / "m.duckdb").exists()
 
 
 def test_unknown_resource_is_an_error(tmp_path):

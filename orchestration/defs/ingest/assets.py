@@ -81,7 +81,7 @@ def spapi_raw(context: dg.AssetExecutionContext, config: IngestConfig, spapi: Sp
     end = min(end, datetime.now(UTC) - SETTLE_MARGIN)
     context.log.info(f"accounts {', '.join(accounts)}; window [{start.isoformat()}, {end.isoformat()})"
                      + ("; resuming from each account's cursor" if config.resume else ""))
-    ctx = spapi.extraction(None if config.resume else start, end, accounts, config.buyer_days)
+    ctx = spapi.extraction(None if config.resume else start, end, accounts, config.buyer_days, selected)
     began = time.monotonic()
     result = ingest(ctx, lakehouse.resolved(), selected, purge=config.purge_pii, wait=True, on_wait=context.log.info)
     run_seconds = round(time.monotonic() - began, 1)
