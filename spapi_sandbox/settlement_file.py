@@ -51,7 +51,8 @@ def settlement_rows(settlement: Settlement) -> Iterator[tuple[str, ...]]:
            local_datetime(settlement.deposit_at, m), decimal_string(settlement.total, m.decimal_comma),
            m.currency) + ("",) * (len(COLUMNS) - 6)
     for p in settlement.postings:
-        marketplace_name = m.name if p.transaction_type in ("Order", "Refund") else ""
+        # An order's storefront, which need not be the settlement's (Amazon.fr orders in Amazon.de's settlement)
+        marketplace_name = MARKETPLACES[p.marketplace].name if p.transaction_type in ("Order", "Refund") else ""
         if p.marketplace_name is not None:
             marketplace_name = p.marketplace_name
         short = p.transaction_type == "Liquidations"  # no trailing promotion-id field, as real files
