@@ -236,10 +236,12 @@ def sku_roi_chart(data: ReportData) -> list[str]:
         seen.add(key)
         settled = _settlements_in(data, holding.get(row["marketplace_id"], set()), row["first_posted_date"],
                                   row["last_posted_date"])
+        liquidated = (f", liquidation proceeds {money(row['liquidation_proceeds'], row['currency'])}"
+                      if row["liquidation_proceeds"] else "")
         title = (f"{row['sku']} ({row['marketplace_id']}): ROI {row['roi_pct']:.2f} %, contribution margin "
                  f"{money(row['contribution_margin'], row['currency'])} on COGS {money(row['cogs'], row['currency'])}"
-                 f", {row['units_sold']} units, posted {row['first_posted_date']} to {row['last_posted_date']} in "
-                 f"settlements {', '.join(settled) or 'none'}")
+                 f", {row['units_sold']} units{liquidated}, posted {row['first_posted_date']} to "
+                 f"{row['last_posted_date']} in settlements {', '.join(settled) or 'none'}")
         groups.append(Group(f"{row['sku']} ({row['marketplace_id']})",
                             [Mark(row["roi_pct"], title, "#" + settlement_anchor(settled[-1]) if settled else None,
                                   series=2 if row["roi_pct"] >= 0 else 3)], note=f"{row['roi_pct']:.2f} %"))
