@@ -24,7 +24,7 @@ BRANDS = ("Northwind", "Alder & Co", "Brightpeak", "Kestrel", "Lumen Works", "Ti
 COLORS = ("Black", "White", "Blue", "Red", "Green", "Grey")
 # Price ranges (USD cents) per size tier; other currencies convert with a rounded list-price factor.
 PRICE_RANGE = {"Small standard": (799, 2999), "Large standard": (1499, 7999), "Large bulky": (5999, 24999)}
-CURRENCY_FACTOR = {"US": 1.0, "CA": 1.35, "UK": 0.8, "DE": 0.92}
+CURRENCY_FACTOR = {"US": 1.0, "CA": 1.35, "UK": 0.8, "DE": 0.92, "FR": 0.92}
 WEIGHT_RANGE = {"Small standard": (60, 450), "Large standard": (300, 8000), "Large bulky": (2000, 20000)}
 # Amazon.co.jp: yen (the minor unit is the yen, about 1.5 per US cent); prices end in 80 (1,980 yen: assumed, a common
 # Japanese price ending). A JP seller writes its own SKUs in Japanese (a category word); some carry `Ⅱ`, a character

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from spapi_sandbox import fees, people
 from spapi_sandbox.catalog import build_catalog
 from spapi_sandbox.charsets import MARKETPLACE_CHARSETS
-from spapi_sandbox.marketplaces import MARKETPLACES, ORDER_SHARE, REGION_MARKETPLACES
+from spapi_sandbox.marketplaces import MARKETPLACES, ORDER_SHARE, REGION_MARKETPLACES, settlement_marketplace
 from spapi_sandbox.world import (
     Account,
     Component,
@@ -51,7 +51,7 @@ RESERVE_PERCENT = 7  # of a period's principal, held back and released with the 
 UNSETTLED_AFTER_DAYS = 30  # a shipped order with no settlement line this long after shipping
 UNREIMBURSED_AFTER_DAYS = 45  # lost or damaged units with no reimbursement this long after the loss
 
-MFN_SHIPPING = {"US": 499, "CA": 699, "UK": 399, "DE": 449}
+MFN_SHIPPING = {"US": 499, "CA": 699, "UK": 399, "DE": 449, "FR": 449}
 SUBSCRIPTION_FEE = {"US": 3999, "CA": 2999, "UK": 2500, "DE": 3900}
 REMOVAL_ORDER_SHARE = 0.05  # of marketplace-days on which a removal, disposal or liquidation order completes
 LIQUIDATION_MARKETPLACES = ("US",)  # SP-API financesV0 FBALiquidationEvent: "used only in the US marketplace"
@@ -61,7 +61,8 @@ LIQUIDATION_MARKETPLACES = ("US",)  # SP-API financesV0 FBALiquidationEvent: "us
 ZERO_TOTAL_EVERY = 6
 ZERO_TOTAL_AT = 3
 ORDER_ID_PREFIX = {"US": ("111", "112", "113", "114"), "CA": ("701", "702"), "UK": ("202", "203", "204"),
-                   "DE": ("302", "303", "304", "028")}
+                   "DE": ("302", "303", "304", "028"),
+                   "FR": ("402", "403", "404")}  # Amazon.fr: 402- as in the EUR file of test_settlement_real_files
 ALNUM = string.ascii_uppercase + string.digits
 # Amazon.co.jp, in whole yen: the Professional plan (大口出品) is 4,900 yen a month before tax (Amazon's fee page
 # services.amazon.co.jp/services/sell-on-amazon/fee.html, as quoted by hideandseek.co.jp/archives/1335); JP order ids
@@ -142,6 +143,8 @@ class _SellerBuilder:
         self.pending_fee_findings: list[tuple[Posting, str, str, int]] = []
         self.findings: list[Discrepancy] = []
         self.principal_by_day: dict[tuple[str, int], int] = defaultdict(int)
+        # The marketplaces with a settlement of their own (FR's lines go into DE's: marketplaces.py).
+        self.settlement_codes = tuple(c for c in self.account.marketplace_codes if settlement_marketplace(c) == c)
 
     def finding(self, kind: str, marketplace: str, reference_id: str, amount: int) -> None:
         m = MARKETPLACES[marketplace]
@@ -359,9 +362,8 @@ class _SellerBuilder:
             return
         rng = _rng(self.args.seed, "storefronts", self.index, mkt, day)
         day_start = self.start + day * DAY
-        # A third draw is kept for Pan-EU Amazon.fr orders in Amazon.de settlements (real files show them):
-        # they wait until the sandbox's EU seller participates in Amazon.fr (its marts relate every line's
-        # marketplace to a participation).
+        # The third draw was kept for Amazon.fr orders in Amazon.de settlements: they now are FR's own orders
+        # (build_orders), settled in DE's settlement (settle); the draw stays so that no other draw moves.
         _liquidation, mcf, _pan_eu = rng.random(), rng.random(), rng.random()
         product, quantity, posted_at = rng.choice(fba_products), rng.randint(1, 3), day_start + rng.randrange(DAY)
         fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * quantity
@@ -472,9 +474,11 @@ class _SellerBuilder:
     # Settlements ----------------------------------------------------------------------------------
 
     def settle(self, mkt: str) -> list[Settlement]:
-        """Cut the marketplace's postings into 14-day settlement periods and close the finished ones."""
-        postings = sorted((p for p in self.postings if p.marketplace == mkt), key=lambda p: p.posted_at)
-        mkt_index = self.account.marketplace_codes.index(mkt)
+        """Cut the postings of the marketplace (and of those settled in its settlement: Amazon.fr's in
+        Amazon.de's) into 14-day settlement periods and close the finished ones."""
+        postings = sorted((p for p in self.postings if settlement_marketplace(p.marketplace) == mkt),
+                          key=lambda p: p.posted_at)
+        mkt_index = self.settlement_codes.index(mkt)
         rng = _rng(self.args.seed, "periods", self.index, mkt)
         anchor = self.start + (mkt_index * 5 + self.index) % 7 * DAY + 7 * HOUR + rng.randrange(2 * HOUR)
         settlements, period_start, period_end, k, held = [], self.start, anchor + SETTLEMENT_PERIOD_DAYS * DAY, 0, 0
@@ -544,7 +548,7 @@ class _SellerBuilder:
         elif k == 1 and mkt_index == 0:
             settlement.fund_transfer_status, settlement.transferred_amount = "Failed", None
             self.finding("deposit_missing", settlement.marketplace, settlement.settlement_id, settlement.total)
-        elif k == 2 and mkt_index == len(self.account.marketplace_codes) - 1:
+        elif k == 2 and mkt_index == len(self.settlement_codes) - 1:
             settlement.fund_transfer_status = "Succeeded"
             settlement.transferred_amount = settlement.total - delta
             self.finding("deposit_mismatch", settlement.marketplace, settlement.settlement_id, delta)
@@ -555,12 +559,18 @@ class _SellerBuilder:
         for day in range(self.args.days):
             for mkt in self.account.marketplace_codes:
                 self.build_orders(mkt, day)
+                if mkt not in self.settlement_codes:
+                    # A storefront settled in another marketplace's settlement (Amazon.fr) only sells: the
+                    # account's charges and its FBA stock's events stay with that marketplace (Amazon.de).
+                    # In the data a seller gets they could not be told apart anyway: account-level settlement
+                    # lines carry no marketplace-name (real files), nor does the reimbursements report.
+                    continue
                 self.account_fees(mkt, day)
                 self.lost_inventory(mkt, day)
                 self.storefront_postings(mkt, day)
                 self.removal_orders(mkt, day)
         self.postings = [p for p in self.postings if p.posted_at < self.now]
-        settlements = [s for mkt in self.account.marketplace_codes for s in self.settle(mkt)]
+        settlements = [s for mkt in self.settlement_codes for s in self.settle(mkt)]
         for posting, kind, reference, amount in self.pending_fee_findings:
             if posting.settlement_id:  # only findings a closed settlement already shows
                 self.finding(kind, posting.marketplace, reference, amount)

@@ -13,6 +13,11 @@ Amazon.co.jp (FE region, served by sellingpartnerapi-fe.amazon.com: https://deve
 sp-api-endpoints) settles in JPY, which has no minor unit (ISO 4217): whole yen, `-115`. Its V2 settlement files
 write `2026/09/07 00:20:09 UTC`, as a Japanese seller's public ingest code reads them
 (apps/warehouse/amazon-settlement-v2.js, `v2DateTimeToV1`). A world has a JP seller only when asked (`--regions`).
+
+Amazon.fr has no settlement file of its own: an EU seller's eurozone storefronts are settled in one EUR
+settlement, and a real one, reported for Amazon.de, carries Amazon.fr lines in Amazon.de's formats (DESIGN.md,
+"Amazon facts to build on"). So FR's orders settle in DE's settlement (`settled_in`), and FR's own number and
+date styles, which no real file has shown, are never used.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class Marketplace:
     decimal_comma: bool  # settlement amounts written as 95,00
     date_order: str  # settlement dates: "ymd" 2024-10-11, "dmy." 11.10.2024, "ymd/" 2024/10/11
     sales_tax_withheld: bool  # marketplace facilitator tax collected and withheld by Amazon
+    settled_in: str = ""  # the marketplace whose settlement carries this one's lines; "": its own
 
 
 MARKETPLACES: dict[str, Marketplace] = {
@@ -47,17 +53,24 @@ MARKETPLACES: dict[str, Marketplace] = {
                     False, "dmy.", False),  # real Amazon.co.uk file: 15.11.2024 08:59:45 UTC, 253.43
         Marketplace("A1PA6795UKMFR9", "DE", "Amazon.de", "EU", "EUR", "de_DE", "www.amazon.de",
                     True, "dmy.", False),
+        Marketplace("A13V1IB3VIYZZH", "FR", "Amazon.fr", "EU", "EUR", "fr_FR", "www.amazon.fr",
+                    True, "dmy.", False, settled_in="DE"),  # formats unused: settled in Amazon.de's settlement
     )
 }
 
 BY_ID: dict[str, Marketplace] = {m.marketplace_id: m for m in MARKETPLACES.values()}
 
 # Which marketplaces a seller account of each region sells in (a unified regional account).
-REGION_MARKETPLACES: dict[str, tuple[str, ...]] = {"NA": ("US", "CA"), "EU": ("UK", "DE")}
+REGION_MARKETPLACES: dict[str, tuple[str, ...]] = {"NA": ("US", "CA"), "EU": ("UK", "DE", "FR")}
 
 # Share of a seller's daily orders that each marketplace receives.
-ORDER_SHARE: dict[str, float] = {"US": 0.7, "CA": 0.3, "UK": 0.45, "DE": 0.55}
+ORDER_SHARE: dict[str, float] = {"US": 0.7, "CA": 0.3, "UK": 0.4, "DE": 0.4, "FR": 0.2}
 
 # Amazon.co.jp: the Far East account sells only there. No default world has one (DataArguments.regions).
 REGION_MARKETPLACES["FE"] = ("JP",)
 ORDER_SHARE["JP"] = 1.0
+
+
+def settlement_marketplace(code: str) -> str:
+    """The marketplace whose settlement report carries `code`'s lines (FR's: DE's)."""
+    return MARKETPLACES[code].settled_in or code

@@ -34,8 +34,12 @@ PLACES: dict[str, tuple[tuple[str, str, str, int], ...]] = {
            ("Leeds", "West Yorkshire", "LS1 1UR", 0), ("Bristol", "Bristol", "BS1 4DJ", 0)),
     "DE": (("Berlin", "Berlin", "10115", 0), ("München", "Bayern", "80331", 0),
            ("Hamburg", "Hamburg", "20095", 0), ("Köln", "Nordrhein-Westfalen", "50667", 0)),
+    "FR": (("Paris", "Île-de-France", "75001", 0), ("Lyon", "Auvergne-Rhône-Alpes", "69001", 0),
+           ("Marseille", "Provence-Alpes-Côte d'Azur", "13001", 0), ("Toulouse", "Occitanie", "31000", 0)),
 }
-PHONE_PREFIX = {"US": "+1 206-555-", "CA": "+1 416-555-", "UK": "+44 20 7946 ", "DE": "+49 30 901820"}
+# Numbers reserved for fiction where the country has such a range (France: +33 1 99 00 xx xx).
+PHONE_PREFIX = {"US": "+1 206-555-", "CA": "+1 416-555-", "UK": "+44 20 7946 ", "DE": "+49 30 901820",
+                "FR": "+33 1 99 00 "}
 # Amazon.co.jp: prefectures as Japanese addresses write them; consumption tax is in the price (no rate here).
 PLACES["JP"] = (("Shibuya-ku", "東京都", "150-0002", 0), ("Osaka-shi Kita-ku", "大阪府", "530-0001", 0),
                 ("Sapporo-shi Chuo-ku", "北海道", "060-0001", 0), ("Fukuoka-shi Hakata-ku", "福岡県", "812-0011", 0))

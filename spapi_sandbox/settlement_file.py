@@ -81,12 +81,13 @@ def iso_datetime(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
-def marketplace_name(p: Posting, m: Marketplace) -> str:
+def marketplace_name(p: Posting) -> str:
     """What marketplace-name prints: the storefront on Order/Refund lines, else nothing, unless the posting
     names its own (Amazon.fr in an Amazon.de settlement, Non-Amazon US)."""
     if p.marketplace_name is not None:
         return p.marketplace_name
-    return m.name if p.transaction_type in ("Order", "Refund") else ""
+    # An order's own storefront, which need not be the settlement's (Amazon.fr orders in Amazon.de's settlement).
+    return MARKETPLACES[p.marketplace].name if p.transaction_type in ("Order", "Refund") else ""
 
 
 def quantity_component(p: Posting) -> int | None:
@@ -114,7 +115,7 @@ def settlement_rows(settlement: Settlement) -> Iterator[tuple[str, ...]]:
         for index, c in enumerate(p.components):
             quantity = str(p.quantity) if index == with_quantity else ""
             row = (sid, "", "", "", "", "", p.transaction_type, p.order_id, "", p.adjustment_id, p.shipment_id,
-                   marketplace_name(p, m), c.amount_type, c.description, _amount(c.amount, m),
+                   marketplace_name(p), c.amount_type, c.description, _amount(c.amount, m),
                    p.fulfillment_id, posted_date, posted_time, p.order_item_code, "",
                    p.merchant_adjustment_item_id, p.sku, quantity, p.promotion_id)
             yield row[:-1] if short and not p.promotion_id else row
@@ -130,7 +131,7 @@ def flat_rows(settlement: Settlement) -> Iterator[dict[str, str]]:
     for p in settlement.postings:
         item = {"settlement-id": settlement.settlement_id, "transaction-type": p.transaction_type,
                 "order-id": p.order_id, "adjustment-id": p.adjustment_id, "shipment-id": p.shipment_id,
-                "marketplace-name": marketplace_name(p, m), "fulfillment-id": p.fulfillment_id,
+                "marketplace-name": marketplace_name(p), "fulfillment-id": p.fulfillment_id,
                 "posted-date": iso_datetime(p.posted_at), "order-item-code": p.order_item_code,
                 "merchant-adjustment-item-id": p.merchant_adjustment_item_id, "sku": p.sku,
                 "promotion-id": p.promotion_id}

@@ -145,7 +145,8 @@ class Posting:
     settlement_id: str = ""  # set when its settlement period closes
     event_group_id: str = ""  # the financial event group (open or closed) it belongs to
     # What the settlement file prints in marketplace-name when it is not the posting's own storefront
-    # (Order/Refund) or empty (account-level rows): `Amazon.fr` in an Amazon.de settlement, `Non-Amazon US`.
+    # (Order/Refund, even in another marketplace's settlement: Amazon.fr in Amazon.de's) or empty (account-level
+    # rows): `Non-Amazon US` for a Multi-Channel Fulfilment order.
     marketplace_name: str | None = None
 
     @property

@@ -26,6 +26,20 @@
     timezone('UTC', {{ expression }})
 {%- endmacro %}
 
+{#- When dlt loaded a row: its `_dlt_load_id` is the load's Unix time in seconds ("1767225600.123456"), as a
+    timestamp in UTC. -#}
+{% macro load_time(load_id) -%}
+    {{ return(adapter.dispatch('load_time', 'spapi_lakehouse')(load_id)) }}
+{%- endmacro %}
+
+{% macro default__load_time(load_id) -%}
+    cast(cast({{ load_id }} as double) as timestamp)
+{%- endmacro %}
+
+{% macro duckdb__load_time(load_id) -%}
+    timezone('UTC', to_timestamp(cast({{ load_id }} as double)))
+{%- endmacro %}
+
 {#- Round half up to the cent, as Amazon rounds fees (amounts here are never negative). -#}
 {% macro round_cents(expression) -%}
     cast(round({{ expression }}, 2) as decimal(18, 2))

@@ -55,6 +55,8 @@ SKUS = (
     Column("last_posted_date", "Last posted", "date"), Column("currency", "Currency"),
     Column("units_sold", "Units sold", "integer"), Column("units_refunded", "Units refunded", "integer"),
     Column("gross_sales", "Gross sales", "money"), Column("refunds", "Refunds", "money"),
+    # FBA Liquidations: proceeds of removed inventory, kept apart from gross sales as the ROI marts keep them
+    Column("liquidation_proceeds", "Liquidation proceeds", "money"),
     Column("referral_fees", "Referral fees", "money"), Column("fba_fees", "FBA fees", "money"),
     Column("other_fees", "Other fees", "money"), Column("storage_fees", "Storage fees", "money"),
     Column("ad_spend", "Ad spend", "money"), Column("net_proceeds", "Net proceeds", "money"),

@@ -44,8 +44,8 @@ LINES_SQL = """
 
 SKUS_SQL = """
     select marketplace_id, sku, first_posted_date, last_posted_date, currency, units_sold, units_refunded,
-           gross_sales, refunds, referral_fees, fba_fees, other_fees, storage_fees, ad_spend, net_proceeds,
-           contribution_before_cogs, cogs, contribution_margin, margin_pct, roi_pct, tacos_pct
+           gross_sales, refunds, liquidation_proceeds, referral_fees, fba_fees, other_fees, storage_fees, ad_spend,
+           net_proceeds, contribution_before_cogs, cogs, contribution_margin, margin_pct, roi_pct, tacos_pct
     from roi.sku_profitability_to_date
     where seller_id = $seller
     order by marketplace_id, sku
@@ -53,8 +53,8 @@ SKUS_SQL = """
 
 # The ROI ranking is a selection (order and limit), done in SQL; SKUs without a known ROI are not ranked.
 RANKED_SKUS_SQL = """
-    select marketplace_id, sku, currency, roi_pct, contribution_margin, cogs, gross_sales, units_sold,
-           first_posted_date, last_posted_date
+    select marketplace_id, sku, currency, roi_pct, contribution_margin, cogs, gross_sales, liquidation_proceeds,
+           units_sold, first_posted_date, last_posted_date
     from roi.sku_profitability_to_date
     where seller_id = $seller and roi_pct is not null
     order by roi_pct {direction}, marketplace_id, sku

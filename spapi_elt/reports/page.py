@@ -152,9 +152,19 @@ def payout_charts(data: ReportData) -> list[str]:
     return figures
 
 
-def _settlements_in(data: ReportData, marketplace_id: str, first: date, last: date) -> list[str]:
-    """The settlements of a marketplace whose period overlaps [first, last] (what a month's figure comes from)."""
-    return [s["settlement_id"] for s in data.settlements if s["marketplace_id"] == marketplace_id
+def _settlements_by_marketplace(data: ReportData) -> dict[str, set[str]]:
+    """marketplace id -> the settlements holding its lines. Not only those reported for it: an EUR settlement
+    reported for Amazon.de also holds the seller's Amazon.fr lines."""
+    found: dict[str, set[str]] = {}
+    for line in data.lines:
+        found.setdefault(line["marketplace_id"], set()).add(line["settlement_id"])
+    return found
+
+
+def _settlements_in(data: ReportData, holding: set[str], first: date, last: date) -> list[str]:
+    """The settlements among `holding` (a marketplace's) whose period overlaps [first, last] (what a month's
+    figure comes from)."""
+    return [s["settlement_id"] for s in data.settlements if s["settlement_id"] in holding
             and s["settlement_start_at"].date() <= last and s["settlement_end_at"].date() >= first]
 
 
@@ -167,6 +177,7 @@ def fee_share_chart(data: ReportData) -> list[str]:
     """Per month, one column per marketplace: Amazon's fees as a share of gross sales (roi.marketplace_pnl)."""
     marketplaces = sorted({m["marketplace_id"] for m in data.months})
     months = sorted({m["posted_month"] for m in data.months})
+    holding = _settlements_by_marketplace(data)
     groups = []
     for month in months:
         marks = []
@@ -175,7 +186,7 @@ def fee_share_chart(data: ReportData) -> list[str]:
                        None)
             if row is None or row["fees_pct_of_sales"] is None:
                 continue
-            settled = _settlements_in(data, marketplace, month, _month_end(month))
+            settled = _settlements_in(data, holding.get(marketplace, set()), month, _month_end(month))
             title = (f"{month:%Y-%m} {marketplace}: fees {money(row['amazon_fees'], row['currency'])} are "
                      f"{row['fees_pct_of_sales']:.2f} % of gross sales {money(row['gross_sales'], row['currency'])}"
                      f"; from settlements {', '.join(settled) or 'none'}")
@@ -216,17 +227,21 @@ def exception_charts(data: ReportData) -> list[str]:
 def sku_roi_chart(data: ReportData) -> list[str]:
     """The best and the worst SKUs by ROI over the period (roi.sku_profitability_to_date, ranked in SQL)."""
     seen: set[tuple[str, str]] = set()
+    holding = _settlements_by_marketplace(data)
     groups = []
     for row in [*data.top_skus, *reversed(data.bottom_skus)]:
         key = (row["marketplace_id"], row["sku"])
         if key in seen:
             continue
         seen.add(key)
-        settled = _settlements_in(data, row["marketplace_id"], row["first_posted_date"], row["last_posted_date"])
+        settled = _settlements_in(data, holding.get(row["marketplace_id"], set()), row["first_posted_date"],
+                                  row["last_posted_date"])
+        liquidated = (f", liquidation proceeds {money(row['liquidation_proceeds'], row['currency'])}"
+                      if row["liquidation_proceeds"] else "")
         title = (f"{row['sku']} ({row['marketplace_id']}): ROI {row['roi_pct']:.2f} %, contribution margin "
                  f"{money(row['contribution_margin'], row['currency'])} on COGS {money(row['cogs'], row['currency'])}"
-                 f", {row['units_sold']} units, posted {row['first_posted_date']} to {row['last_posted_date']} in "
-                 f"settlements {', '.join(settled) or 'none'}")
+                 f", {row['units_sold']} units{liquidated}, posted {row['first_posted_date']} to "
+                 f"{row['last_posted_date']} in settlements {', '.join(settled) or 'none'}")
         groups.append(Group(f"{row['sku']} ({row['marketplace_id']})",
                             [Mark(row["roi_pct"], title, "#" + settlement_anchor(settled[-1]) if settled else None,
                                   series=2 if row["roi_pct"] >= 0 else 3)], note=f"{row['roi_pct']:.2f} %"))

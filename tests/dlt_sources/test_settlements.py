@@ -73,9 +73,9 @@ def test_changed_reissue_loads_a_new_version_whose_summary_wins(tmp_path, settle
 
 
 def test_sandbox_settlements_with_real_file_quirks_load_every_line(tmp_path):
-    """Every closed settlement of a sandbox world (short Liquidations lines, Non-Amazon lines,
-    UK dot dates, Cp1252 documents) through the resource's document path: nothing is quarantined and each
-    settlement's lines sum to its total."""
+    """Every closed settlement of a sandbox world (short Liquidations lines, Non-Amazon lines, Amazon.fr lines
+    in Amazon.de settlements, UK dot dates, Cp1252 documents) through the resource's document path: nothing is
+    quarantined and each settlement's lines sum to its total."""
     from dlt_sources.spapi.reports import charset_of
     from spapi_sandbox.marketplaces import MARKETPLACES
     from spapi_sandbox.settlement_file import content_type
@@ -103,7 +103,7 @@ def test_sandbox_settlements_with_real_file_quirks_load_every_line(tmp_path):
     names = dict(query(lakehouse, f"select marketplace_name, min(marketplace_id) from {DATASET}.settlement_lines "
                                   f"where marketplace_name like 'Non-Amazon%' or marketplace_name = 'Amazon.fr' "
                                   f"group by 1"))
-    assert names == {"Non-Amazon US": "ATVPDKIKX0DER",
+    assert names == {"Amazon.fr": "A13V1IB3VIYZZH", "Non-Amazon US": "ATVPDKIKX0DER",
                      "Non-Amazon CA": "A2EUQ1WTGCTBG2", "Non-Amazon UK": "A1F83G8C2ARO7P"}
     assert query(lakehouse, f"select count(*), count(marketplace_id) from {DATASET}.settlement_lines "
                             f"where transaction_type = 'Liquidations'")[0] in [(n, n) for n in range(1, 10_000)]

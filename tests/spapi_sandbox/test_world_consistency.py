@@ -129,7 +129,14 @@ def test_marketplace_formats_in_settlement_files(world):
     de, us, uk = by_marketplace["DE"], by_marketplace["US"], by_marketplace["UK"]
     assert "," in de[0]["total-amount"] and "." not in de[0]["total-amount"]
     assert de[0]["settlement-start-date"][2] == "." and de[0]["settlement-start-date"].endswith(" UTC")
-    assert de[1]["posted-date"][2] == "." and de[1]["marketplace-name"] == "Amazon.de"
+    assert de[1]["posted-date"][2] == "."
+    # The EU seller's EUR settlement, reported for Amazon.de, also settles its Amazon.fr orders (a real file):
+    # their lines name Amazon.fr and are written in the file's German formats like every other line.
+    orders = [r for r in de[1:] if r["transaction-type"] in ("Order", "Refund")]
+    assert {r["marketplace-name"] for r in orders} == {"Amazon.de", "Amazon.fr"}
+    french = [r for r in orders if r["marketplace-name"] == "Amazon.fr"]
+    assert all("," in r["amount"] and r["posted-date"][2] == "." for r in french)
+    assert "FR" not in by_marketplace  # no settlement of its own
     assert "." in us[0]["total-amount"] and us[0]["settlement-start-date"][4] == "-"
     # a real Amazon.co.uk file: 15.11.2024 08:59:45 UTC with 253.43
     assert uk[0]["settlement-start-date"][2] == "." and "," not in uk[0]["total-amount"]
@@ -148,7 +155,7 @@ def test_real_file_quirks_are_in_the_settlement_files(world):
         ("ItemPrice", "Principal", False), ("ItemFees", "LiquidationsBrokerageFee", True)}
     assert all(len(fields) == 24 for _, fields in raw if fields[6] != "Liquidations")
     names = {(st.marketplace, fields[11]) for st, fields in raw}
-    assert {("US", "Non-Amazon US"), ("CA", "Non-Amazon CA"), ("UK", "Non-Amazon UK")} <= names
+    assert {("US", "Non-Amazon US"), ("CA", "Non-Amazon CA"), ("UK", "Non-Amazon UK"), ("DE", "Amazon.fr")} <= names
     cp1252 = [st for st in settled if st.charset == "Cp1252"]
     assert cp1252 and {MARKETPLACES[st.marketplace].region for st in cp1252} == {"EU"}
 
@@ -207,4 +214,6 @@ def test_truth_lists_accounts_orders_and_canaries(world, the_truth):
     assert sum(the_truth["orders"].values()) == sum(len(s.orders) for s in world.sellers) > 5000
     buyers = {v for s in world.sellers for o in s.orders
               for v in (o.buyer.name, o.buyer.email, o.buyer.phone, o.buyer.address_line1)}
-    assert len(the_truth["pii_canaries"]) == 16 and set(the_truth["pii_canaries"]) <= buyers
+    # four PII fields of the first order in each marketplace of each account
+    marketplaces = sum(len(s.account.marketplace_codes) for s in world.sellers)
+    assert len(the_truth["pii_canaries"]) == 4 * marketplaces and set(the_truth["pii_canaries"]) <= buyers

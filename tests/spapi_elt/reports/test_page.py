@@ -206,6 +206,22 @@ def test_every_settlement_has_an_anchor_and_every_link_lands(published: Publishe
             assert href.startswith(("settlement-", "exception-")) or "settlement" in title.lower(), title
 
 
+def test_amazon_fr_figures_link_to_the_amazon_de_settlements_holding_their_lines(published: Published) -> None:
+    """Amazon.fr's lines are in the EUR settlements reported for Amazon.de: its figures link there, not nowhere."""
+    fr, de = "A13V1IB3VIYZZH", "A1PA6795UKMFR9"
+    de_settlements = {s for (s,) in published.lakehouse.query(
+        f"select settlement_id from finance.settlements where marketplace_id = '{de}'")}
+    linked = []
+    for report in published.reports:
+        html = report.page.read_text(encoding="utf-8")
+        marks = re.findall(r'(?:<a href="#settlement-([^"]+)">)?<rect class="mark[^"]*"[^>]*><title>([^<]*)</title>',
+                           html)
+        linked += [(settlement, title) for settlement, title in marks if f" {fr}: fees " in title]
+    assert linked, "the fee-share chart should show Amazon.fr months"
+    for settlement, title in linked:
+        assert settlement in de_settlements and "from settlements none" not in title, title
+
+
 def test_every_text_is_escaped(published: Published) -> None:
     data = with_ranked_skus(report_data(published))
     evil = '<script>alert("x")</script>'

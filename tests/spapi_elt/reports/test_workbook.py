@@ -154,3 +154,19 @@ def test_rows_beyond_a_sheets_limit_continue_on_further_sheets(published: Publis
     for title in parts:
         assert book[title].max_row - 1 <= limit and book[title].freeze_panes == "A2"
         assert book[title].auto_filter.ref.endswith(str(book[title].max_row))
+
+
+def test_liquidation_proceeds_have_their_own_column_equal_to_the_mart(published: Published, workbooks) -> None:
+    """FBA Liquidations proceeds (the sandbox's US seller has some) show apart from gross sales, per SKU, as
+    roi.sku_profitability_to_date holds them."""
+    shown = {}
+    for report in published.reports:
+        for cells in sheet_rows(workbooks[report.seller_id]["SKU profitability"], SKUS):
+            if cells["liquidation_proceeds"].value:
+                shown[(report.seller_id, cells["marketplace_id"].value, cells["sku"].value)] = \
+                    Decimal(str(cells["liquidation_proceeds"].value))
+    mart = {(seller, marketplace, sku): amount for seller, marketplace, sku, amount in published.lakehouse.query(
+        "select seller_id, marketplace_id, sku, liquidation_proceeds from roi.sku_profitability_to_date "
+        "where liquidation_proceeds <> 0")}
+    assert mart, "the sandbox's world should liquidate some inventory"
+    assert shown == mart

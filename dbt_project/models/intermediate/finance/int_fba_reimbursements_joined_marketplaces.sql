@@ -1,11 +1,12 @@
 {#- FBA reimbursements with a marketplace: the report has no marketplace column, so a row without one gets
-    the seller's marketplace whose default currency is the row's currency. -#}
+    the marketplace of the seller's money in the row's currency (int_currency_marketplaces_resolved: a currency
+    can be several marketplaces', EUR Amazon.de's and Amazon.fr's). -#}
 with reimbursements as (
     select * from {{ ref('stg_spapi__fba_reimbursements') }}
 ),
 
 marketplaces as (
-    select seller_id, marketplace_id, currency from {{ ref('stg_spapi__marketplace_participations') }}
+    select seller_id, marketplace_id, currency from {{ ref('int_currency_marketplaces_resolved') }}
 )
 
 select

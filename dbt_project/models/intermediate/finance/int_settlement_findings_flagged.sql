@@ -78,11 +78,12 @@ where is_reissued
 
 union all
 
--- Lines with labels the settlement_line_categories seed does not know, one finding per settlement.
+-- Lines with labels the settlement_line_categories seed does not know, one finding per settlement, under the
+-- settlement's marketplace: its lines can name others (Amazon.fr lines in a settlement reported for Amazon.de).
 select
     'unmapped_lines' as kind,
     lines.seller_id,
-    lines.marketplace_id,
+    settlements.marketplace_id,
     lines.settlement_id as reference_id,
     lines.settlement_id,
     cast(null as {{ dbt.type_string() }}) as sku,
@@ -93,5 +94,8 @@ select
         || ' have labels the category mapping does not know (e.g. ' || max(lines.amount_type) || ' / '
         || max(lines.amount_description) || '); add them to the settlement_line_categories seed.' as explanation
 from {{ ref('int_settlement_lines_categorised') }} as lines
+inner join settlements
+    on lines.seller_id = settlements.seller_id
+    and lines.settlement_id = settlements.settlement_id
 where lines.category = 'unmapped'
-group by lines.seller_id, lines.marketplace_id, lines.settlement_id
+group by lines.seller_id, settlements.marketplace_id, lines.settlement_id

@@ -7,17 +7,19 @@ with lines as (
 ),
 
 documents as (
-    select seller_id, report_id, report_created_at from {{ ref('stg_spapi__settlement_report_documents') }}
+    select seller_id, report_id, report_created_at, report_loaded_at
+    from {{ ref('stg_spapi__settlement_report_documents') }}
 ),
 
 -- The newest version: among the versions that have lines, the document Amazon created last (report ids as
 -- the tie-break; a version without a document row ranks last).
 newest_report as (
-    select seller_id, settlement_id, report_id, report_created_at
+    select seller_id, settlement_id, report_id, report_created_at, report_loaded_at
     from (
         select
             versions.seller_id, versions.settlement_id, versions.report_id,
             documents.report_created_at,
+            documents.report_loaded_at,
             row_number() over (
                 partition by versions.seller_id, versions.settlement_id
                 order by documents.report_created_at desc nulls last, versions.report_id desc
@@ -68,6 +70,7 @@ select
     lines.settlement_id,
     lines.report_id,
     newest_report.report_created_at,
+    newest_report.report_loaded_at,
     lines.line_number,
     lines.seller_id,
     lines.marketplace_id,

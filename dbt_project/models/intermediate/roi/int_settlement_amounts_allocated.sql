@@ -9,8 +9,8 @@
     the line goes to the SKU `(unallocated)`.
 
     Cash movements that are not profit or loss (reserve held/released, transfers) are left out.
-    report_created_at: the newest settlement document behind the row (roi.sku_profitability's
-    incremental watermark). -#}
+    report_created_at, report_loaded_at: when the newest settlement document behind the row was created and
+    loaded (roi.sku_profitability's incremental watermark is the load). -#}
 with lines as (
     select
         seller_id,
@@ -24,7 +24,8 @@ with lines as (
         quantity,
         transaction_type,
         settlement_line_id,
-        report_created_at
+        report_created_at,
+        report_loaded_at
     from {{ ref('int_settlement_lines_categorised') }}
     where {{ is_roi_category('category') }}
 ),
@@ -38,7 +39,8 @@ sku_lines as (
         sum(case when category = 'refund' and transaction_type = 'Refund' and amount < 0 then quantity else 0 end)
             as units_refunded,
         false as is_allocated,
-        max(report_created_at) as report_created_at
+        max(report_created_at) as report_created_at,
+        max(report_loaded_at) as report_loaded_at
     from lines
     where sku is not null
     group by seller_id, marketplace_id, currency, sku, posted_date, category
@@ -64,7 +66,8 @@ account_lines as (
     select
         settlement_line_id, seller_id, marketplace_id, currency, posted_month, posted_date, category,
         cast(amount * 100 as bigint) as amount_cents,
-        report_created_at
+        report_created_at,
+        report_loaded_at
     from lines
     where sku is null
 ),
@@ -79,6 +82,7 @@ shares as (
         account_lines.category,
         account_lines.amount_cents,
         account_lines.report_created_at,
+        account_lines.report_loaded_at,
         sku_month_sales.sku,
         -- floor of the exact share (integers: exact), with the sign of the amount
         floor(cast(abs(account_lines.amount_cents) * sku_month_sales.weight_cents as double)
@@ -118,7 +122,8 @@ allocated as (
             * (base_abs_cents + case when remainder_rank <= leftover_cents then 1 else 0 end)
             / 100.0
         as decimal(18, 2)) as amount,
-        report_created_at
+        report_created_at,
+        report_loaded_at
     from ranked
 ),
 
@@ -128,7 +133,8 @@ unallocated as (
         '(unallocated)' as sku,
         account_lines.posted_date, account_lines.category,
         cast(account_lines.amount_cents / 100.0 as decimal(18, 2)) as amount,
-        account_lines.report_created_at
+        account_lines.report_created_at,
+        account_lines.report_loaded_at
     from account_lines
     left join month_sales
         on account_lines.seller_id = month_sales.seller_id
@@ -145,7 +151,8 @@ account_amounts as (
         0 as units_sold,
         0 as units_refunded,
         true as is_allocated,
-        max(report_created_at) as report_created_at
+        max(report_created_at) as report_created_at,
+        max(report_loaded_at) as report_loaded_at
     from (
         select * from allocated
         union all
@@ -160,7 +167,8 @@ select
     cast(units_sold as bigint) as units_sold,
     cast(units_refunded as bigint) as units_refunded,
     is_allocated,
-    report_created_at
+    report_created_at,
+    report_loaded_at
 from (
     -- both CTEs list the same columns in the same order
     select * from sku_lines

@@ -25,7 +25,8 @@ pivoted as (
         sum(case when category = '{{ category }}' then amount else 0 end) as {{ column }},
         {%- endfor %}
         sum(case when is_allocated then amount else 0 end) as allocated_amount,
-        max(report_created_at) as report_created_at
+        max(report_created_at) as report_created_at,
+        max(report_loaded_at) as report_loaded_at
     from amounts
     group by seller_id, marketplace_id, currency, sku, posted_date
 ),
@@ -78,7 +79,8 @@ select
             else costed.units_sold * costed.unit_cost * cost_fx.usd_per_unit / sales_fx.usd_per_unit
         end
     as decimal(18, 2)) as cogs,
-    costed.report_created_at
+    costed.report_created_at,
+    costed.report_loaded_at
 from costed
 left join fx as cost_fx
     on costed.unit_cost_currency = cost_fx.currency

@@ -65,7 +65,7 @@ projected as (
 select
     projected.financial_event_group_id,
     projected.seller_id,
-    participations.marketplace_id,
+    currency_marketplaces.marketplace_id,
     projected.currency,
     group_start_at,
     expected_close_at,
@@ -75,6 +75,6 @@ select
     {{ money('posted_amount + coalesce(average_daily_amount, 0) * days_left') }} as expected_amount,
     cast(history_group_count as bigint) as history_group_count
 from projected
-left join {{ ref('stg_spapi__marketplace_participations') }} as participations
-    on projected.seller_id = participations.seller_id
-    and projected.currency = participations.currency
+left join {{ ref('int_currency_marketplaces_resolved') }} as currency_marketplaces
+    on projected.seller_id = currency_marketplaces.seller_id
+    and projected.currency = currency_marketplaces.currency

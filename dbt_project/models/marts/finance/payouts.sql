@@ -1,5 +1,6 @@
 {#- One row per financial event group (a payout period) per seller account and currency: what Amazon
-    owes or transferred, its transfer status and the settlement it pays. -#}
+    owes or transferred, its transfer status and the settlement it pays. The marketplace is the settlement's
+    (the one it is reported for), else that of the seller's money in the group's currency. -#}
 with groups as (
     select * from {{ ref('stg_spapi__financial_event_groups') }}
 ),
@@ -19,7 +20,7 @@ settlements as (
 select
     groups.financial_event_group_id,
     groups.seller_id,
-    coalesce(settlements.marketplace_id, participations.marketplace_id) as marketplace_id,
+    coalesce(settlements.marketplace_id, currency_marketplaces.marketplace_id) as marketplace_id,
     matches.settlement_id,
     groups.currency,
     groups.group_start_at,
@@ -46,6 +47,6 @@ left join matches
 left join settlements
     on matches.seller_id = settlements.seller_id
     and matches.settlement_id = settlements.settlement_id
-left join {{ ref('stg_spapi__marketplace_participations') }} as participations
-    on groups.seller_id = participations.seller_id
-    and groups.currency = participations.currency
+left join {{ ref('int_currency_marketplaces_resolved') }} as currency_marketplaces
+    on groups.seller_id = currency_marketplaces.seller_id
+    and groups.currency = currency_marketplaces.currency

@@ -20,6 +20,7 @@ select
     lines.settlement_id,
     lines.report_id,
     lines.report_created_at,
+    lines.report_loaded_at,
     lines.line_number,
     lines.seller_id,
     lines.marketplace_id,

@@ -27,11 +27,10 @@ lines as (
         settlement_id,
         max(report_id) as lines_report_id,
         sum(amount) as lines_amount,
-        count(*) as line_count,
 {%- for category in categories %}
         sum(case when category = '{{ category }}' then 1 else 0 end) as {{ category }}_line_count,
 {%- endfor %}
-        max(marketplace_name) as marketplace_name
+        count(*) as line_count
     from {{ ref('int_settlement_lines_categorised') }}
     group by seller_id, settlement_id
 ),

@@ -63,5 +63,6 @@ select
         as decimal(18, 2)) as roi_pct,
     cast(case when gross_sales <> 0 then 100.0 * -ad_spend / gross_sales end
         as decimal(18, 2)) as tacos_pct,
-    report_created_at
+    report_created_at,
+    report_loaded_at
 from margins

@@ -9,5 +9,7 @@ select
     document_bytes,
     content,  -- loaded, changed (a re-issue with new content), identical (a re-issue, not loaded) or unreadable
     error,  -- why an unreadable document could not be read
-    {{ to_utc('created_at') }} as report_created_at
+    {{ to_utc('created_at') }} as report_created_at,
+    -- when this row was loaded: a document read late (unreadable until a fix) is loaded long after its creation
+    {{ load_time('_dlt_load_id') }} as report_loaded_at
 from {{ raw_table('settlement_report_documents') }}
