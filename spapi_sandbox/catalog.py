@@ -26,11 +26,25 @@ COLORS = ("Black", "White", "Blue", "Red", "Green", "Grey")
 PRICE_RANGE = {"Small standard": (799, 2999), "Large standard": (1499, 7999), "Large bulky": (5999, 24999)}
 CURRENCY_FACTOR = {"US": 1.0, "CA": 1.35, "UK": 0.8, "DE": 0.92}
 WEIGHT_RANGE = {"Small standard": (60, 450), "Large standard": (300, 8000), "Large bulky": (2000, 20000)}
+# Amazon.co.jp: yen (the minor unit is the yen, about 1.5 per US cent); prices end in 80 (1,980 yen: assumed, a common
+# Japanese price ending). A JP seller writes its own SKUs in Japanese (a category word); some carry `Ⅱ`, a character
+# only Microsoft's Shift_JIS (cp932, Windows-31J) has, which Amazon.co.jp documents are written in (charsets.py).
+CURRENCY_FACTOR["JP"] = 1.5
+CHARM_ENDING = {"JP": 80}
+JP_SKU_WORDS = {"Home & Kitchen": "台所", "Electronics": "家電", "Beauty & Personal Care": "美容",
+                "Toys & Games": "玩具", "Sports & Outdoors": "運動", "Clothing & Accessories": "衣料",
+                "Books": "書籍", "Jewelry": "宝飾"}
 
 
-def _charm_price(cents: float) -> int:
-    """Round to the next .99, as list prices usually are."""
-    return int(cents // 100) * 100 + 99
+def _charm_price(cents: float, ending: int = 99) -> int:
+    """Round to the next .99 (or 80 yen), as list prices usually are."""
+    return int(cents // 100) * 100 + ending
+
+
+def _sku(seller_index: int, category: str, n: int, marketplaces: tuple[str, ...]) -> str:
+    if "JP" in marketplaces:
+        return f"S{seller_index}-{JP_SKU_WORDS[category]}-{n:03d}" + ("-Ⅱ" if n % 5 == 4 else "")
+    return f"S{seller_index}-{category[:3].upper()}-{n:03d}"
 
 
 def build_catalog(rng: random.Random, seller_index: int, marketplaces: tuple[str, ...],
@@ -47,7 +61,7 @@ def build_catalog(rng: random.Random, seller_index: int, marketplaces: tuple[str
         asin = "B0" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=8))
         bullets_missing = rng.random() < 0.2
         products.append(Product(
-            sku=f"S{seller_index}-{category[:3].upper()}-{n:03d}",
+            sku=_sku(seller_index, category, n, marketplaces),
             asin=asin,
             fnsku="X00" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=7)),
             title=f"{brand} {noun}",
@@ -56,7 +70,7 @@ def build_catalog(rng: random.Random, seller_index: int, marketplaces: tuple[str
             size_tier=tier,
             weight_g=weight,
             dimensions_cm=_dimensions(rng, tier),
-            prices={m: _charm_price(base_price * CURRENCY_FACTOR[m]) for m in marketplaces},
+            prices={m: _charm_price(base_price * CURRENCY_FACTOR[m], CHARM_ENDING.get(m, 99)) for m in marketplaces},
             bullet_points=() if bullets_missing else tuple(
                 f"{brand} quality {noun.lower()}, point {i + 1}" for i in range(rng.randint(3, 5))),
             image_count=rng.choice((1, 2, 4, 6, 7)),

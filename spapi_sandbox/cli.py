@@ -1,6 +1,7 @@
 """`spapi-sandbox`: serve the local SP-API, write its ground truth, or demo it.
 
     spapi-sandbox serve --host 127.0.0.1 --port 0 --seed 7 --sellers 2 --start 2026-01-01 --days 90
+    spapi-sandbox serve --sellers 3 --regions NA,EU,FE      # a third seller on Amazon.co.jp (JPY, Shift_JIS)
     spapi-sandbox truth --seed 7 --sellers 2 --start 2026-01-01 --days 90 --out truth.json
     spapi-sandbox demo
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from spapi_sandbox.faults import PROFILES
+from spapi_sandbox.marketplaces import REGION_MARKETPLACES
 from spapi_sandbox.world import DataArguments
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
@@ -47,6 +49,15 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _regions(text: str) -> tuple[str, ...]:
+    regions = tuple(part.strip().upper() for part in text.split(",") if part.strip())
+    unknown = [r for r in regions if r not in REGION_MARKETPLACES]
+    if not regions or unknown:
+        raise argparse.ArgumentTypeError(f"invalid regions {text!r}: expected a comma-separated list of "
+                                         f"{', '.join(REGION_MARKETPLACES)}")
+    return regions
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -66,6 +77,9 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--days", type=_at_least(1), default=defaults.days, help="days of orders")
     group.add_argument("--orders-per-day", type=_at_least(1), default=defaults.orders_per_day,
                        help="orders per day and seller account")
+    group.add_argument("--regions", type=_regions, default=defaults.regions,
+                       help="regions of the seller accounts in turn, e.g. NA,EU,FE (FE: Amazon.co.jp); "
+                            f"default {','.join(defaults.regions)}")
 
 
 def _add_server_arguments(parser: argparse.ArgumentParser, time_scale: float) -> None:
@@ -97,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def data_arguments(ns: argparse.Namespace) -> DataArguments:
     return DataArguments(seed=ns.seed, sellers=ns.sellers, start=ns.start, days=ns.days,
-                         orders_per_day=ns.orders_per_day)
+                         orders_per_day=ns.orders_per_day, regions=ns.regions)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 
 from spapi_sandbox import fees, people
 from spapi_sandbox.catalog import build_catalog
+from spapi_sandbox.charsets import MARKETPLACE_CHARSETS
 from spapi_sandbox.marketplaces import MARKETPLACES, ORDER_SHARE, REGION_MARKETPLACES
 from spapi_sandbox.world import (
     Account,
@@ -62,6 +63,12 @@ ZERO_TOTAL_AT = 3
 ORDER_ID_PREFIX = {"US": ("111", "112", "113", "114"), "CA": ("701", "702"), "UK": ("202", "203", "204"),
                    "DE": ("302", "303", "304", "028")}
 ALNUM = string.ascii_uppercase + string.digits
+# Amazon.co.jp, in whole yen: the Professional plan (大口出品) is 4,900 yen a month before tax (Amazon's fee page
+# services.amazon.co.jp/services/sell-on-amazon/fee.html, as quoted by hideandseek.co.jp/archives/1335); JP order ids
+# look like 503-3718261-3217429 (a JP order in github.com/jrl84/amazon-sp-api/issues/142).
+MFN_SHIPPING["JP"] = 500
+SUBSCRIPTION_FEE["JP"] = 4900
+ORDER_ID_PREFIX["JP"] = ("249", "250", "503")
 
 
 def epoch_of(day: str) -> int:
@@ -101,7 +108,7 @@ def build_world(args: DataArguments) -> World:
 
 def _build_account(args: DataArguments, index: int, start: int) -> Account:
     rng = _rng(args.seed, "account", index)
-    region = "NA" if index % 2 == 0 else "EU"
+    region = args.regions[index % len(args.regions)]
     return Account(
         index=index,
         seller_id="A" + "".join(rng.choices(ALNUM, k=13)),
@@ -392,7 +399,7 @@ class _SellerBuilder:
         value = product.prices[mkt]
         if fate < 0.2:  # planted: never reimbursed
             if happened_at + UNREIMBURSED_AFTER_DAYS * DAY <= self.now:
-                self.finding("inventory_not_reimbursed", mkt, product.sku, value * event.quantity)
+                self.finding("inventory_not_reimbursed", mkt, event.event_id, value * event.quantity)  # one per loss
             return
         per_unit = round(value * rng.uniform(0.5, 0.8)) if fate < 0.4 else value
         if approved_at > self.now:
@@ -485,6 +492,7 @@ class _SellerBuilder:
             delta = srng.randrange(100, 5000)
             if MARKETPLACES[mkt].region == "EU" and srng.random() < 0.25:
                 settlement.charset = "Cp1252"  # Amazon also sends documents in Cp1252 (windows-1252)
+            settlement.charset = MARKETPLACE_CHARSETS.get(mkt, settlement.charset)  # Shift_JIS on Amazon.co.jp
             while cursor < len(postings) and postings[cursor].posted_at < period_end:
                 settlement.postings.append(postings[cursor])
                 cursor += 1

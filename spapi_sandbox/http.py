@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 if TYPE_CHECKING:
     from spapi_sandbox.state import SandboxState
@@ -88,7 +88,8 @@ class Route:
         if method != self.method:
             return None
         found = self.pattern.fullmatch(path)
-        return found.groupdict() if found else None
+        # Path parameters arrive percent-encoded (a Japanese SKU in a fees call): compare them decoded.
+        return {name: unquote(value) for name, value in found.groupdict().items()} if found else None
 
 
 ROUTES: list[Route] = []

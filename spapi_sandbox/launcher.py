@@ -66,7 +66,8 @@ Running = TypeVar("Running", bound=RunningSandbox)
 def data_options(arguments: DataArguments) -> list[str]:
     """The command-line options that decide the data: same options, same bytes."""
     return ["--seed", str(arguments.seed), "--sellers", str(arguments.sellers), "--start", arguments.start,
-            "--days", str(arguments.days), "--orders-per-day", str(arguments.orders_per_day)]
+            "--days", str(arguments.days), "--orders-per-day", str(arguments.orders_per_day),
+            "--regions", ",".join(arguments.regions)]
 
 
 def serve_command(arguments: DataArguments, time_scale: float = 1.0, faults: str = "none",

@@ -36,6 +36,10 @@ PLACES: dict[str, tuple[tuple[str, str, str, int], ...]] = {
            ("Hamburg", "Hamburg", "20095", 0), ("Köln", "Nordrhein-Westfalen", "50667", 0)),
 }
 PHONE_PREFIX = {"US": "+1 206-555-", "CA": "+1 416-555-", "UK": "+44 20 7946 ", "DE": "+49 30 901820"}
+# Amazon.co.jp: prefectures as Japanese addresses write them; consumption tax is in the price (no rate here).
+PLACES["JP"] = (("Shibuya-ku", "東京都", "150-0002", 0), ("Osaka-shi Kita-ku", "大阪府", "530-0001", 0),
+                ("Sapporo-shi Chuo-ku", "北海道", "060-0001", 0), ("Fukuoka-shi Hakata-ku", "福岡県", "812-0011", 0))
+PHONE_PREFIX["JP"] = "+81 3-5555-"
 
 
 def buyer(rng: random.Random, country: str) -> tuple[Buyer, int]:

@@ -12,8 +12,7 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-# Digits after the decimal point; every currency the sandbox serves has two, JPY would have none.
-MINOR_DIGITS: dict[str, int] = {"USD": 2, "CAD": 2, "GBP": 2, "EUR": 2, "JPY": 0}
+from spapi_sandbox.money import minor_digits
 
 _ISO_RE = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})"
@@ -47,13 +46,9 @@ def parse_iso(value: str) -> int:
     return int(parsed.timestamp())
 
 
-def _digits(currency: str) -> int:
-    return MINOR_DIGITS.get(currency, 2)
-
-
 def decimal_str(minor: int, currency: str) -> str:
     """Minor units -> a plain decimal string with the currency's digits: 1234 -> "12.34"."""
-    digits = _digits(currency)
+    digits = minor_digits(currency)
     if digits == 0:
         return str(minor)
     sign = "-" if minor < 0 else ""
@@ -63,7 +58,7 @@ def decimal_str(minor: int, currency: str) -> str:
 
 def decimal_num(minor: int, currency: str) -> float | int:
     """Minor units -> a JSON number: 1234 -> 12.34 (shortest repr, exact to the cent)."""
-    digits = _digits(currency)
+    digits = minor_digits(currency)
     return minor if digits == 0 else minor / 10**digits
 
 
@@ -75,7 +70,7 @@ def to_minor(amount: object, currency: str) -> int:
         raise ValueError(f"not a decimal amount: {amount!r}") from None
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {amount!r}")
-    scaled = value.scaleb(_digits(currency))
+    scaled = value.scaleb(minor_digits(currency))
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{amount} has more digits than {currency} allows")
     return int(scaled)

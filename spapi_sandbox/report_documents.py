@@ -1,6 +1,7 @@
 """The flat-file documents of the report types a client can request (createReport).
 
-Each report is rendered from the generated world as Amazon documents it: tab-separated, UTF-8,
+Each report is rendered from the generated world as Amazon documents it: tab-separated, UTF-8 (an Amazon.co.jp
+listings report in Shift_JIS, see charsets.py),
 one header line, `\\n` line ends, no quoting (except the inventory ledger, whose real files quote
 every field). Amounts are decimals with '.', dates ISO-8601 in UTC. Rows are written one at a time
 into a binary stream (the store passes a GzipFile), so a year of orders never sits in memory as text.
@@ -18,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from spapi_sandbox.charsets import MARKETPLACE_CHARSETS, UTF8, codec
 from spapi_sandbox.fees import fba_fee_per_unit, referral_fee
 from spapi_sandbox.marketplaces import BY_ID, MARKETPLACES, Marketplace
+from spapi_sandbox.money import decimal_string, minor_digits
 from spapi_sandbox.world import Order, OrderItem, Product, SellerWorld
 
 SETTLEMENT_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
@@ -29,8 +32,6 @@ FBA_INVENTORY = "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"
 FBA_REIMBURSEMENTS = "GET_FBA_REIMBURSEMENTS_DATA"
 FBA_ESTIMATED_FEES = "GET_FBA_ESTIMATED_FBA_FEES_TXT_DATA"
 INVENTORY_LEDGER = "GET_LEDGER_DETAIL_VIEW_DATA"
-
-TEXT_CONTENT_TYPE = "text/plain; charset=UTF-8"
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,10 @@ def iso(epoch: int | float) -> str:
     return datetime.fromtimestamp(int(epoch), UTC).isoformat()
 
 
-def money(minor: int) -> str:
-    """Minor units as a decimal with '.' and two places: 1234 -> "12.34", -50 -> "-0.50"."""
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
+def money(minor: int, currency: str) -> str:
+    """Minor units as a decimal with '.' and the currency's places: 1234 -> "12.34", -50 -> "-0.50"; JPY 1980 ->
+    "1980" (no minor unit)."""
+    return decimal_string(minor, digits=minor_digits(currency))
 
 
 def _draw(*parts: object) -> int:
@@ -124,8 +124,8 @@ def _order_item_row(order: Order, item: OrderItem, product: Product | None, mark
         market.name, "", order.ship_service_level,
         product.title if product else "", item.sku, product.asin if product else "",
         _ITEM_STATUS.get(order.status, order.status), str(item.quantity), market.currency,
-        money(item.item_price), money(item.item_tax), money(item.shipping_price), money(item.shipping_tax),
-        money(0), money(0), money(-item.promotion_discount), money(0),
+        *(money(amount, market.currency) for amount in (item.item_price, item.item_tax, item.shipping_price,
+                                                        item.shipping_tax, 0, 0, -item.promotion_discount, 0)),
         buyer.city, buyer.state, buyer.postal_code, buyer.country_code, item.promotion_id,
         "true" if order.is_business else "false", "", "BusinessPrice" if order.is_business else "",
     ]
@@ -156,13 +156,13 @@ def mfn_quantity(product: Product, market_code: str) -> int:
 
 def _listing_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
     for code in scope.marketplace_codes():
-        region = MARKETPLACES[code].region
+        region, currency = MARKETPLACES[code].region, MARKETPLACES[code].currency
         for product in seller.products:
             if code not in product.prices:
                 continue
             afn = product.fulfillment_channel == "AFN"
             yield [
-                product.title, "", listing_id(product, code), product.sku, money(product.prices[code]),
+                product.title, "", listing_id(product, code), product.sku, money(product.prices[code], currency),
                 "" if afn else str(mfn_quantity(product, code)),
                 datetime.fromtimestamp(product.open_date, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
                 f"https://m.media-amazon.com/images/I/{product.asin}.jpg", "y", "1", "", "", "11", "", "", "",
@@ -224,12 +224,13 @@ def _cubic_feet(dimensions_cm: tuple[float, float, float]) -> str:
 
 def _fba_inventory_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
     for code in scope.marketplace_codes():
+        currency = MARKETPLACES[code].currency
         for product in seller.products:
             if product.fulfillment_channel != "AFN" or code not in product.prices:
                 continue
             q = fba_quantities(product, code)
             yield [
-                product.sku, product.fnsku, product.asin, product.title, "New", money(product.prices[code]),
+                product.sku, product.fnsku, product.asin, product.title, "New", money(product.prices[code], currency),
                 "No", "", "Yes", str(q.warehouse), str(q.fulfillable), str(q.unsellable), str(q.reserved),
                 str(q.total), _cubic_feet(product.dimensions_cm), str(q.inbound_working),
                 str(q.inbound_shipped), str(q.inbound_receiving), str(q.researching), "0", "0",
@@ -252,12 +253,12 @@ def _reimbursement_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
     chosen = [r for r in seller.reimbursements if r.marketplace in codes and scope.covers(r.approved_at)]
     chosen.sort(key=lambda r: (r.approved_at, r.reimbursement_id))
     for r in chosen:
-        product = products.get(r.sku)
+        product, currency = products.get(r.sku), MARKETPLACES[r.marketplace].currency
         yield [
             iso(r.approved_at), r.reimbursement_id, r.case_id, "", r.reason, r.sku,
             product.fnsku if product else "", product.asin if product else "",
             product.title if product else "",
-            "NewItem", MARKETPLACES[r.marketplace].currency, money(r.amount_per_unit), money(r.amount_total),
+            "NewItem", currency, money(r.amount_per_unit, currency), money(r.amount_total, currency),
             str(r.quantity), "0", str(r.quantity), "", "",
         ]
 
@@ -284,7 +285,7 @@ def expected_fba_fee_per_unit(product: Product) -> int:
 
 
 def _fee_dimensions(product: Product, metric: bool) -> tuple[list[str], str, str, str]:
-    """Sides, girth and weight in the marketplace's units: inches/pounds in NA, cm/kg in Europe."""
+    """Sides, girth and weight in the marketplace's units: inches/pounds in NA, cm/kg in Europe and Japan."""
     factor = 1.0 if metric else 1 / 2.54
     sides = [side * factor for side in product.dimensions_cm]
     girth = sides[0] + 2 * (sides[1] + sides[2])
@@ -302,13 +303,14 @@ def _estimated_fee_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
             price = product.prices[code]
             referral = referral_fee(product.category, price, 1)
             fulfilment = expected_fba_fee_per_unit(product)
-            dims, dim_unit, weight, weight_unit = _fee_dimensions(product, metric=market.region == "EU")
+            dims, dim_unit, weight, weight_unit = _fee_dimensions(product, metric=market.region != "NA")
+            fees = (referral + fulfilment, referral, 0, 0, fulfilment, 0, fulfilment)
             yield [
                 product.sku, product.fnsku, product.asin, code, product.title, product.category,
                 product.brand,
-                "AMAZON_" + market.region, money(price), money(price), *dims, dim_unit, weight, weight_unit,
-                product.size_tier, market.currency, money(referral + fulfilment), money(referral), money(0),
-                money(0), money(fulfilment), money(0), money(fulfilment),
+                "AMAZON_" + market.region, money(price, market.currency), money(price, market.currency), *dims,
+                dim_unit, weight, weight_unit, product.size_tier, market.currency,
+                *(money(fee, market.currency) for fee in fees),
             ]
 
 
@@ -324,6 +326,8 @@ LEDGER_REASONS = {"Lost_Warehouse": "M", "Damaged_Warehouse": "E"}
 _FULFILLMENT_CENTERS = {"US": ("PHX7", "ONT8", "BFI4", "MDW2"), "CA": ("YYZ4", "YVR3"),
                         "UK": ("LTN4", "BHX4", "EDI4"), "DE": ("LEJ1", "FRA3", "DTM2")}
 _COUNTRY = {"US": "US", "CA": "CA", "UK": "GB", "DE": "DE"}
+_FULFILLMENT_CENTERS["JP"] = ("NRT1", "NRT5", "KIX1")
+_COUNTRY["JP"] = "JP"
 
 
 def _ledger_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
@@ -365,22 +369,31 @@ REPORTS: dict[str, ReportSpec] = {
 REQUESTABLE_REPORT_TYPES = frozenset(REPORTS)
 
 
-def _line(values: list[str], quote_all: bool) -> bytes:
+def _line(values: list[str], quote_all: bool, encoding: str = "utf-8") -> bytes:
     if quote_all:
-        return ("\t".join('"' + _clean(v).replace('"', '""') + '"' for v in values) + "\n").encode("utf-8")
+        return ("\t".join('"' + _clean(v).replace('"', '""') + '"' for v in values) + "\n").encode(encoding)
     line = "\t".join(values)
     if line.count("\t") != len(values) - 1 or "\n" in line or "\r" in line:  # rare: clean field by field
         line = "\t".join(_clean(v) for v in values)
-    return (line + "\n").encode("utf-8")
+    return (line + "\n").encode(encoding)
+
+
+def document_charset(report_type: str, scope: DocumentScope) -> str:
+    """The charset of a report's document: Shift_JIS for an Amazon.co.jp listings report (charsets.py), else UTF-8."""
+    codes = scope.marketplace_codes()
+    if report_type == MERCHANT_LISTINGS and len(codes) == 1:
+        return MARKETPLACE_CHARSETS.get(codes[0], UTF8)
+    return UTF8
 
 
 def write_report(out: BinaryIO, report_type: str, seller: SellerWorld, scope: DocumentScope) -> None:
-    """Write the report's TSV (UTF-8) to `out`, one line at a time."""
+    """Write the report's TSV (in `document_charset`) to `out`, one line at a time."""
     spec = REPORTS[report_type]
-    out.write(_line(list(spec.header), spec.quote_all))
+    encoding = codec(document_charset(report_type, scope))
+    out.write(_line(list(spec.header), spec.quote_all, encoding))
     batch: list[bytes] = []
     for row in spec.rows(seller, scope):
-        batch.append(_line(row, spec.quote_all))
+        batch.append(_line(row, spec.quote_all, encoding))
         if len(batch) >= 512:  # fewer, larger writes: the gzip stream is the hot path
             out.write(b"".join(batch))
             batch.clear()

@@ -19,11 +19,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from spapi_sandbox import charsets
 from spapi_sandbox.marketplaces import MARKETPLACES
 from spapi_sandbox.report_documents import (
     SETTLEMENT_REPORT_TYPE,
-    TEXT_CONTENT_TYPE,
     DocumentScope,
+    document_charset,
     gzip_bytes,
     gzip_report,
     iso,
@@ -334,7 +335,8 @@ class ReportStore:
         if record.outcome == "FATAL":
             return Document(gzip_bytes(fatal_document(record)), "application/json")
         scope = DocumentScope(record.marketplace_ids, record.data_start, record.data_end, record.options)
-        return Document(gzip_report(record.report_type, seller, scope), TEXT_CONTENT_TYPE)
+        return Document(gzip_report(record.report_type, seller, scope),
+                        charsets.content_type(document_charset(record.report_type, scope)))
 
 
 def fatal_document(record: StoredReport) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from spapi_sandbox.marketplaces import MARKETPLACES
-from spapi_sandbox.money import decimal_string
+from spapi_sandbox.money import decimal_string, minor_digits
 from spapi_sandbox.world import World
 
 
@@ -38,10 +38,11 @@ def truth(world: World) -> dict:
                 "seller_id": st.seller_id,
                 "marketplace_id": MARKETPLACES[st.marketplace].marketplace_id,
                 "currency": MARKETPLACES[st.marketplace].currency,
-                "total": decimal_string(st.total),
+                "total": _amount(st.total, MARKETPLACES[st.marketplace].currency),
                 "lines": st.line_count,
                 "reissued": st.reissued,
-                "deposit": None if st.transferred_amount is None else decimal_string(st.transferred_amount),
+                "deposit": None if st.transferred_amount is None else _amount(st.transferred_amount,
+                                                                             MARKETPLACES[st.marketplace].currency),
             }
             for s in world.sellers
             for st in s.settlements
@@ -53,13 +54,17 @@ def truth(world: World) -> dict:
                 "seller_id": d.seller_id,
                 "marketplace_id": d.marketplace_id,
                 "reference_id": d.reference_id,
-                "amount": decimal_string(d.amount),
+                "amount": _amount(d.amount, d.currency),
                 "currency": d.currency,
             }
             for d in world.discrepancies
         ],
         "pii_canaries": world.pii_canaries,
     }
+
+
+def _amount(minor: int, currency: str) -> str:
+    return decimal_string(minor, digits=minor_digits(currency))  # whole yen for JPY
 
 
 def truth_json(world: World) -> str:

@@ -18,10 +18,13 @@ class DataArguments:
     start: str = "2026-01-01"  # YYYY-MM-DD, first day of orders
     days: int = 90
     orders_per_day: int = 20  # per seller account, across its marketplaces
+    # Seller account i is of region regions[i % len(regions)]: the default alternates NA and EU, so an FE
+    # (Amazon.co.jp) seller exists only when asked for, and default worlds stay as they were.
+    regions: tuple[str, ...] = ("NA", "EU")
 
     def as_dict(self) -> dict:
         return {"seed": self.seed, "sellers": self.sellers, "start": self.start,
-                "days": self.days, "orders_per_day": self.orders_per_day}
+                "days": self.days, "orders_per_day": self.orders_per_day, "regions": list(self.regions)}
 
 
 @dataclass
@@ -167,7 +170,7 @@ class Settlement:
     event_group_id: str = ""
     fund_transfer_status: str = "Succeeded"
     transferred_amount: int | None = None  # None: no deposit (yet)
-    charset: str = "UTF-8"  # of the report document: Amazon also sends Cp1252
+    charset: str = "UTF-8"  # of the report document: Amazon also sends Cp1252, and Shift_JIS for Amazon.co.jp
 
     @property
     def reissued(self) -> bool:

@@ -3,7 +3,9 @@
 Settlement reports use local formats, and the date style and the number style are independent (real
 files described in the issue): Amazon.de `95,00` with `11.10.2024 08:59:52 UTC`; Amazon.co.uk
 `253.43` with `15.11.2024 08:59:45 UTC`; Amazon.com `1977.17` with `2024-10-09 14:28:38 UTC`; older
-files ISO-8601 `2025-06-05T22:07:18+00:00`. Most other reports write ISO-8601. A `Locale` is one
+files ISO-8601 `2025-06-05T22:07:18+00:00`; Amazon.co.jp V2 files `2026/09/07 00:20:09 UTC` with whole yen
+(`-115`, no decimal mark: JPY has no minor unit), as a Japanese seller's public ingest code reads them
+(apps/warehouse/amazon-settlement-v2.js, `v2DateTimeToV1`). Most other reports write ISO-8601. A `Locale` is one
 (number style, date style) pair; the parser tries its formats first and ISO-8601 after them, so a
 report that mixes both still parses. `detect_locale` reads each style on its own.
 
@@ -61,9 +63,12 @@ US = Locale("US", decimal_comma=False, date_format="%Y-%m-%d")
 CA = Locale("CA", decimal_comma=False, date_format="%Y-%m-%d")
 UK = Locale("UK", decimal_comma=False, date_format="%d.%m.%Y")  # a real Amazon.co.uk file: 15.11.2024, 253.43
 DE = Locale("DE", decimal_comma=True, date_format="%d.%m.%Y")
+# Amazon.co.jp: year-first with slashes; amounts are whole yen, so the file never shows its decimal mark (a
+# point is assumed, as Japan writes it).
+JP = Locale("JP", decimal_comma=False, date_format="%Y/%m/%d")
 ISO = Locale("ISO", decimal_comma=False, date_format=ISO_DATE)  # reports that write ISO-8601 everywhere
 
-LOCALES: dict[str, Locale] = {loc.code: loc for loc in (US, CA, UK, DE, ISO)}
+LOCALES: dict[str, Locale] = {loc.code: loc for loc in (US, CA, UK, DE, JP, ISO)}
 LOCALES["GB"] = UK
 
 # (marketplace id, country code, storefront name), from Amazon's Marketplace IDs page (see above).
@@ -86,9 +91,10 @@ MARKETPLACES: tuple[tuple[str, str, str], ...] = (
 )
 
 # The styles of the marketplaces whose files we have seen (real files): a fallback when a file's own
-# summary row does not tell, and the name of a detected style that matches.
+# summary row does not tell (a JPY total never shows a decimal mark), and the name of a detected style.
 MARKETPLACE_LOCALES: dict[str, Locale] = {
     "ATVPDKIKX0DER": US, "A2EUQ1WTGCTBG2": CA, "A1F83G8C2ARO7P": UK, "A1PA6795UKMFR9": DE,
+    "A1VC38T7YXB528": JP,
 }
 MARKETPLACE_IDS_BY_CODE: dict[str, str] = {code: mid for mid, code, _ in MARKETPLACES}
 MARKETPLACE_IDS_BY_CODE["GB"] = MARKETPLACE_IDS_BY_CODE["UK"]
@@ -110,6 +116,7 @@ def resolve_locale(value: str | Locale | None) -> Locale | None:
 _DATE_STYLES = (
     (re.compile(r"^\d{2}\.\d{2}\.\d{4}(?!\d)"), "%d.%m.%Y"),
     (re.compile(r"^\d{2}/\d{2}/\d{4}(?!\d)"), "%d/%m/%Y"),
+    (re.compile(r"^\d{4}/\d{2}/\d{2}(?!\d)"), "%Y/%m/%d"),  # Amazon.co.jp
     (re.compile(r"^\d{4}-\d{2}-\d{2}(?!\d)"), ISO_DATE),  # also ISO-8601 (`2025-06-05T22:07:18+00:00`)
 )
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d{1,2}$")
@@ -152,5 +159,6 @@ def detect_locale(date_text: str, amount_text: str = "", amounts: tuple[str, ...
     for known in (fallback, *LOCALES.values()):
         if known is not None and (known.decimal_comma, known.date_format) == (comma, date_format):
             return known
-    name = {"%d.%m.%Y": "dd.mm.yyyy", "%d/%m/%Y": "dd/mm/yyyy", ISO_DATE: "yyyy-mm-dd"}[date_format]
+    name = {"%d.%m.%Y": "dd.mm.yyyy", "%d/%m/%Y": "dd/mm/yyyy", "%Y/%m/%d": "yyyy/mm/dd",
+            ISO_DATE: "yyyy-mm-dd"}[date_format]
     return Locale(f"{name}-{'comma' if comma else 'point'}", comma, date_format)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DAY = 86_400
 ORDER_ID_RE = re.compile(r"\d{3}-\d{7}-\d{7}")
 CARRIERS = {"US": "UPS", "CA": "Canada Post", "UK": "Royal Mail", "DE": "DHL"}
+CARRIERS["JP"] = "Yamato Transport"
 # PII data elements an RDT can grant (Tokens API `dataElements`), as Amazon names them.
 BUYER_INFO = "buyerInfo"
 SHIPPING_ADDRESS = "shippingAddress"

@@ -1,6 +1,7 @@
 """Settlement documents shaped like real ones (the quirks come from real files described in the issue):
 FBA Liquidations lines one field short, UK dot dates with dot decimals, an EU seller's EUR settlement
-with Amazon.fr and Non-Amazon (Multi-Channel Fulfilment) lines, Cp1252 and UTF-8-with-BOM documents.
+with Amazon.fr and Non-Amazon (Multi-Channel Fulfilment) lines, Cp1252 and UTF-8-with-BOM documents, and an
+Amazon.co.jp JPY settlement (whole yen, `2026/09/07 00:20:09 UTC` dates) in Shift_JIS or UTF-8 with a BOM.
 
 Each document is small and written by hand, field by field, as the real files lay them out: every line
 loads, the lines sum to total-amount and each line gets its marketplace.
@@ -24,6 +25,7 @@ HEADER = (
     "quantity-purchased", "promotion-id",
 )
 US, CA, UK, DE, FR = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2", "A1F83G8C2ARO7P", "A1PA6795UKMFR9", "A13V1IB3VIYZZH"
+JP = "A1VC38T7YXB528"
 
 
 def summary(sid: str, start: str, end: str, deposit: str, total: str, currency: str) -> str:
@@ -220,6 +222,85 @@ def test_an_amazon_co_jp_document_in_shift_jis(label: str) -> None:
     assert rows[0]["sku"] == "SKU-①-和" and rows[0]["marketplace_id"] == "A1VC38T7YXB528"
 
 
+# Amazon.co.jp V2 files as a Japanese seller's ingest reads them (apps/warehouse/amazon-settlement-v2.js, public):
+# dates `2026/09/07 00:20:09 UTC`, whole-yen amounts (`-115`), English amount descriptions (`Base fee`, `Points`),
+# storefront Amazon.co.jp. Japanese text comes in where the seller writes it: the SKU. `～` (FULLWIDTH TILDE) and
+# `Ⅱ` are Microsoft's cp932 (Windows-31J) forms, which plain Shift_JIS decodes differently or not at all.
+JP_SKUS = ("手ぬぐい～紺", "湯のみⅡ-白")
+
+
+def jp_file(dates: str = "%Y/%m/%d", **options) -> bytes:
+    def at(day: int, time: str = "00:20:09") -> str:
+        return datetime(2026, 9, day).strftime(dates) + f" {time} UTC"
+
+    sid = "12318876543"
+    order = "250-1234567-7654321"
+    return document(
+        summary(sid, at(7), at(21), at(23), "1297", "JPY"),
+        line(sid, "Order", order, "Amazon.co.jp", "ItemPrice", "Principal", "1980", at(9)[:10], at(9, "03:12:45"),
+             JP_SKUS[0], "1"),
+        line(sid, "Order", order, "Amazon.co.jp", "ItemFees", "Commission", "-198", at(9)[:10], at(9, "03:12:45"),
+             JP_SKUS[0]),
+        line(sid, "Order", order, "Amazon.co.jp", "ItemFees", "FBAPerUnitFulfillmentFee", "-318", at(9)[:10],
+             at(9, "03:12:45"), JP_SKUS[0]),
+        line(sid, "Order", order, "Amazon.co.jp", "Points", "PointsGranted", "-20", at(9)[:10], at(9, "03:12:45"),
+             JP_SKUS[0]),
+        line(sid, "Order", "503-7654321-1234567", "Amazon.co.jp", "ItemPrice", "Principal", "4980", at(12)[:10],
+             at(12, "11:00:00"), JP_SKUS[1], "2"),
+        line(sid, "Order", "503-7654321-1234567", "Amazon.co.jp", "ItemFees", "Commission", "-498", at(12)[:10],
+             at(12, "11:00:00"), JP_SKUS[1]),
+        line(sid, "other-transaction", "", "", "other-transaction", "Subscription Fee", "-4900", at(20)[:10],
+             at(20, "15:00:00")),
+        line(sid, "FBAFees", "", "", "FBA Inventory Storage Fee", "Base fee", "-115", at(20)[:10],
+             at(20, "15:00:00")),
+        line(sid, "FBAFees", "", "", "FBA Inventory Storage Fee", "Tax on fee", "-12", at(20)[:10],
+             at(20, "15:00:00")),
+        line(sid, "other-transaction", "", "", "other-transaction", "Current Reserve Amount", "398", at(21)[:10],
+             at(21, "00:20:08")),
+        **options,
+    )
+
+
+def assert_jp_settlement(parsed, rows, marketplace_id: str | None = JP) -> None:
+    assert_reconciles(parsed, rows, 10)
+    assert parsed.summary["total_amount"] == Decimal("1297") and parsed.summary["currency"] == "JPY"
+    assert [r["amount"] for r in rows[:4]] == [Decimal("1980"), Decimal("-198"), Decimal("-318"), Decimal("-20")]
+    assert {r["sku"] for r in rows if r["sku"]} == set(JP_SKUS)  # the characters came out as they went in
+    assert {r["marketplace_id"] for r in rows if r["marketplace_name"]} == {JP}  # Amazon.co.jp
+    assert {r["marketplace_id"] for r in rows if not r["marketplace_name"]} == {marketplace_id}  # the report's
+    assert all(r["currency"] == "JPY" for r in rows)
+    assert rows[4]["quantity_purchased"] == 2
+
+
+@pytest.mark.parametrize("label", ["Shift_JIS", "Windows-31J", "x-sjis", "MS932"])
+@pytest.mark.parametrize("marketplace_id", [JP, None])
+def test_an_amazon_co_jp_settlement_in_shift_jis_with_whole_yen(label: str, marketplace_id: str | None) -> None:
+    data = jp_file(encoding="cp932")
+    assert JP_SKUS[0].encode("cp932") in data
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")  # really Shift_JIS bytes, not UTF-8 under another label
+    parsed, rows = parse(data, charset=label, marketplace_id=marketplace_id)
+    assert_jp_settlement(parsed, rows, marketplace_id)
+    assert parsed.locale.code == "JP"  # slashed year-first dates; no decimal mark shows: a point
+    assert parsed.summary["settlement_start_at"] == datetime(2026, 9, 7, 0, 20, 9, tzinfo=UTC)
+    assert rows[0]["posted_at"] == datetime(2026, 9, 9, 3, 12, 45, tzinfo=UTC)
+    assert rows[0]["posted_date"] == datetime(2026, 9, 9).date()
+
+
+@pytest.mark.parametrize("label", ["utf-8", "Shift_JIS", None])
+def test_an_amazon_co_jp_settlement_in_utf8_with_a_byte_order_mark(label: str | None) -> None:
+    """A JP document may also come as UTF-8 with a BOM (Shift_JIS has none): the BOM wins over any label."""
+    parsed, rows = parse(jp_file(bom=True, newline="\r\n"), charset=label, marketplace_id=JP)
+    assert_jp_settlement(parsed, rows)
+
+
+def test_an_amazon_co_jp_settlement_with_amazon_com_style_dates() -> None:
+    """Files of the Amazon.com shape (`2026-09-07 00:20:09 UTC`) with whole yen also load."""
+    parsed, rows = parse(jp_file(dates="%Y-%m-%d", encoding="cp932"), charset="Shift_JIS", marketplace_id=JP)
+    assert_jp_settlement(parsed, rows)
+    assert parsed.summary["settlement_end_at"] == datetime(2026, 9, 21, 0, 20, 9, tzinfo=UTC)
+
+
 # --- older files, and totals that show no decimal mark ---------------------------------------------------
 
 
@@ -256,3 +337,13 @@ def test_every_amazon_marketplace_name_maps_to_its_marketplace_id() -> None:
     assert len(storefronts) == 23 and set(MARKETPLACE_NAMES.values()) == set(MARKETPLACE_REGIONS)
     assert MARKETPLACE_NAMES["Amazon.com.be"] == "AMEN7PMS3EDWL" and MARKETPLACE_NAMES["Amazon.sg"] == "A19VAU5U5O7RUS"
     assert MARKETPLACE_NAMES["Non-Amazon UK"] == MARKETPLACE_NAMES["Amazon.co.uk"]
+
+
+def test_whole_yen_shows_no_decimal_mark_so_the_marketplace_decides() -> None:
+    from dlt_sources.spapi.locales import DE, MARKETPLACE_LOCALES, MARKETPLACE_NAMES, detect_locale
+
+    assert MARKETPLACE_NAMES["Amazon.co.jp"] == JP and MARKETPLACE_LOCALES[JP].code == "JP"
+    assert detect_locale("2026/09/07 00:20:09 UTC", "1297", ("-198", "0")).code == "JP"
+    # no amount shows a mark: the style comes from the marketplace (a point for JP, a comma for Amazon.de)
+    assert not detect_locale("2026-09-07 00:20:09 UTC", "1297", ("-198",), MARKETPLACE_LOCALES[JP]).decimal_comma
+    assert detect_locale("07.09.2026 00:20:09 UTC", "1297", ("-198",), DE).decimal_comma

@@ -165,3 +165,38 @@ def test_a_second_run_fails_at_once_or_waits_and_nothing_doubles(world: World, t
             if process.poll() is None:
                 process.kill()
     assert_same_as_reference(world, lakehouse)
+
+
+@pytest.fixture(scope="module")
+def settlement_files(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world's closed settlements as files in a folder, as a finance person downloads them."""
+    from spapi_sandbox.settlement_file import render_settlement
+
+    folder = tmp_path_factory.mktemp("settlement-files")
+    for seller in world.sandbox.world.sellers[:1]:
+        for settlement in (s for s in seller.settlements if s.closed):
+            (folder / f"{settlement.settlement_id}.txt").write_bytes(render_settlement(settlement))
+    assert len(list(folder.iterdir())) >= 2
+    return folder
+
+
+@pytest.mark.parametrize("phase", ("normalize", "load", "facts"))
+def test_an_import_killed_and_run_again_loads_every_line_once(world: World, settlement_files: Path, tmp_path: Path,
+                                                              phase: str) -> None:
+    seller_id = world.sandbox.world.sellers[0].account.seller_id
+    args = ("import-settlements", str(settlement_files), "--seller-id", seller_id)
+    clean, lakehouse = tmp_path / "clean" / "lakehouse.duckdb", tmp_path / "killed" / "lakehouse.duckdb"
+    assert spapi_elt(world, clean, *args, "--lakehouse", str(clean)).returncode == 0
+    killed = spapi_elt(world, lakehouse, *args, "--lakehouse", str(lakehouse), phase=phase)
+    assert killed.returncode == -signal.SIGKILL, f"the {phase} hook did not fire:\n{killed.stderr[-3000:]}"
+    rerun = spapi_elt(world, lakehouse, *args, "--lakehouse", str(lakehouse))
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert checksum(lakehouse, "settlement_lines") == checksum(clean, "settlement_lines")
+    # Everything but the moment of the import (a file's document is created when it is imported).
+    for sql in (f"select settlement_id, report_id, total_amount, line_count, lines_amount_sum "
+                f"from {DATASET}.settlement_reports order by 1",
+                f"select report_id, settlement_id, document_id, content from {DATASET}.settlement_report_documents "
+                "order by 1"):
+        assert query(lakehouse, sql) == query(clean, sql)
+    totals = f"select settlement_id, sum(amount), count(*) from {DATASET}.settlement_lines group by 1 order by 1"
+    assert query(lakehouse, totals) == query(clean, totals) and len(query(clean, totals)) >= 2

@@ -161,3 +161,41 @@ def test_imported_files_alone_build_the_marts(seller, tmp_path, capsys) -> None:
     assert rows == [(first.stem, expected[first.stem], expected[first.stem], "no deposit data")]
     assert query(lakehouse, "select count(*) from finance.reconciliation_exceptions "
                             "where kind like 'settlement%' or kind like 'deposit%'") == [(0,)]
+
+
+def test_an_amazon_co_jp_file_in_shift_jis_needs_no_charset_or_marketplace(tmp_path, capsys) -> None:
+    """A Seller Central download declares no charset: bytes that are not UTF-8 are read as Shift_JIS for an
+    Amazon.co.jp settlement (whose marketplace its lines name), so Japanese SKUs come out right."""
+    world = build_world(DataArguments(seed=5, sellers=3, start="2026-01-01", days=30, regions=("NA", "EU", "FE")))
+    (seller,) = [s for s in world.sellers if s.account.region == "FE"]
+    settlement = closed(seller)[0]
+    data = render_settlement(settlement)
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    file = tmp_path / "jp.txt"
+    file.write_bytes(data)
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    assert import_cli(file, "--seller-id", seller.account.seller_id, "--lakehouse", lakehouse) == 0
+    assert query(lakehouse, f"select marketplace_id, total_amount, lines_amount_sum, quarantined_lines "
+                            f"from {DATASET}.settlement_reports") == [
+        ("A1VC38T7YXB528", Decimal(settlement.total), Decimal(settlement.total), 0)]
+    skus = {r[0] for r in query(lakehouse, f"select distinct sku from {DATASET}.settlement_lines where sku <> ''")}
+    assert skus and all(any(ord(ch) > 0x3000 for ch in sku) for sku in skus)
+
+
+@pytest.mark.parametrize("layout", ["flat36", "flat33"])
+def test_a_flat_file_layout_file_and_its_v2_twin_are_one_settlement(seller, tmp_path, capsys, layout) -> None:
+    """Seller Central's older layout loads as the V2 lines; its V2 twin, imported after it, is identical."""
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    settlement = closed(seller)[0]
+    flat, v2 = tmp_path / "flat.txt", tmp_path / "v2.txt"
+    flat.write_bytes(render_settlement(settlement, layout=layout))
+    v2.write_bytes(render_settlement(settlement))
+    assert import_cli(flat, "--seller-id", seller.account.seller_id, "--lakehouse", lakehouse) == 0
+    total = Decimal(settlement.total) / 100
+    assert line_totals(lakehouse) == {settlement.settlement_id: total}
+    assert query(lakehouse, f"select quarantined_lines from {DATASET}.settlement_reports") == [(0,)]
+    lines = line_count(lakehouse)
+    assert import_cli(v2, "--seller-id", seller.account.seller_id, "--lakehouse", lakehouse) == 0
+    assert "identical to the loaded settlement" in capsys.readouterr().out
+    assert line_count(lakehouse) == lines == sum(len(p.components) for p in settlement.postings)

@@ -65,7 +65,8 @@ def cents(text: str) -> int:
 
 
 def test_money_and_iso_formats():
-    assert [money(v) for v in (0, 5, 1234, -50, -123456)] == ["0.00", "0.05", "12.34", "-0.50", "-1234.56"]
+    assert [money(v, "USD") for v in (0, 5, 1234, -50, -123456)] == ["0.00", "0.05", "12.34", "-0.50", "-1234.56"]
+    assert [money(v, "JPY") for v in (0, 1980, -115)] == ["0", "1980", "-115"]  # whole yen: no minor unit
     assert iso(1767225600) == "2026-01-01T00:00:00+00:00"
 
 

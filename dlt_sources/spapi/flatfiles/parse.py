@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -85,6 +85,16 @@ def layout_stats(reader: Reader) -> ParseStats:
 Problem = tuple[str, pa.Array, pa.Array | None]  # (reason, rows it applies to, the offending values)
 
 
+class Reshape(Protocol):
+    """Turns a batch's good rows into the rows to load, where a layout's rows are not those rows (the older
+    settlement layout: one row, several lines). It may quarantine rows through the converter."""
+
+    def __call__(self, table: pa.Table, batch: RawBatch, converter: Converter) -> pa.Table: ...
+
+    def finish(self, converter: Converter) -> None:
+        """The document has ended: settle what was waiting for a next row."""
+
+
 @dataclass
 class Converter:
     """Turns raw batches into typed tables of good rows; puts bad rows into the quarantine."""
@@ -99,6 +109,7 @@ class Converter:
     protect_raw_line: Callable[[str], str | None] | None = None
     constants: dict[str, pa.Scalar] = field(default_factory=dict)  # e.g. a settlement's currency
     expected: dict[str, pa.Scalar] = field(default_factory=dict)  # column -> value every row must have
+    reshape: Reshape | None = None
 
     @property
     def spec(self) -> ReportSpec:
@@ -145,8 +156,10 @@ class Converter:
             drop = blank if drop is None else pc.or_(drop, blank)
         if drop is not None:
             table = table.filter(pc.invert(drop))
+        if self.reshape is not None:
+            table = self.reshape(table, batch, self)
         self.stats.rows += table.num_rows
-        if "amount" in out and table.num_rows:
+        if "amount" in table.column_names and table.num_rows:
             self.stats.amount_sum += pc.sum(table["amount"]).as_py() or 0
         return table if table.num_rows else None
 
@@ -166,7 +179,7 @@ class Converter:
                 if rows[row].as_py():
                     show = values is not None and not self.spec.contains_pii
                     reasons.append(f"{reason} ({values[row].as_py()!r})" if show else reason)
-            self.add(int(batch.lines[row]), "; ".join(reasons), _raw_line(batch, row, self.spec.quoted))
+            self.add(int(batch.lines[row]), "; ".join(reasons), reassembled_line(batch, row, self.spec.quoted))
         return bad
 
     def add(self, line: int | None, reason: str, raw: str) -> None:
@@ -232,7 +245,7 @@ def _blank_rows(batch: RawBatch) -> pa.Array | None:
     return blank if pc.any(blank).as_py() else None
 
 
-def _raw_line(batch: RawBatch, row: int, quoted: bool) -> str:
+def reassembled_line(batch: RawBatch, row: int, quoted: bool) -> str:
     """The line as read, re-assembled from its fields (byte-identical for unquoted reports)."""
     values = ["" if f[row].as_py() is None else f[row].as_py() for f in batch.fields]
     if quoted:
@@ -246,6 +259,8 @@ def _converted(reader: Reader, converter: Converter,
         yield converter.convert(batch)
         converter.add_bad_lines()
     converter.add_bad_lines()
+    if converter.reshape is not None:
+        converter.reshape.finish(converter)
     converter.stats.data_lines = reader.lines_read()
     converter.stats.short_lines = reader.short_count
     converter.quarantine.sort(key=lambda row: row["line_number"] or 0)

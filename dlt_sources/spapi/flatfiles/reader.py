@@ -24,7 +24,7 @@ import csv
 import io
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from queue import Full, Queue
 from typing import Any, BinaryIO, TypeVar
@@ -112,7 +112,8 @@ class RawBatch:
 class Reader:
     """Reads a flat file block by block: header, layout, raw batches with line numbers, bad lines."""
 
-    def __init__(self, stream: BinaryIO, spec: ReportSpec, charset: str | None, block_size: int) -> None:
+    def __init__(self, stream: BinaryIO, spec: ReportSpec, charset: str | None, block_size: int,
+                 spec_for_header: Callable[[list[str]], ReportSpec] | None = None) -> None:
         stream, self.bom = sniff_bom(stream)
         codec, errors = ("utf_8", "strict") if self.bom else codec_for(charset)  # a BOM wins over the label
         self.transcoded = codec != "utf_8"
@@ -124,6 +125,8 @@ class Reader:
         self.spec = spec
         first_line = stream.readline()
         self.header = _split_header(first_line.decode("utf-8", "replace"), spec.quoted) if first_line else []
+        if spec_for_header is not None and self.header:  # a report that comes in more than one layout
+            self.spec = spec = spec_for_header(self.header)
         self.layout = _layout(self.header, spec) if self.header else None
         self.bad_lines: deque[tuple[int | None, str, str]] = deque()  # (line, reason, raw text), as read
         self.short_lines: deque[tuple[int, str]] = deque()  # (line, raw text): fewer fields than the header

@@ -12,7 +12,7 @@ select
     'inventory_not_reimbursed' as kind,
     ledger.seller_id,
     ledger.marketplace_id,
-    ledger.sku as reference_id,
+    ledger.reference_id,  -- the loss itself: a SKU lost twice is two findings
     cast(null as {{ dbt.type_string() }}) as settlement_id,
     ledger.sku,
     {{ money('-ledger.unreconciled_quantity * listings.price') }} as expected,
