@@ -29,7 +29,7 @@ select
         || {{ to_text('purchase_date') }} || '); the ' || category || ' rule in force from '
         || {{ to_text('rule_effective_from') }} || ' (' || replace(band_kind, 'none', 'flat') || ': ' || bands
         || coalesce(', at least ' || {{ to_text('nullif(minimum_fee_per_unit, 0)') }} || ' per unit', '')
-        || '; ' || rule_source_url || ') gives ' || {{ to_text('expected_referral_fee') }} || '.' as explanation
+        || '; ' || rule_source || ') gives ' || {{ to_text('expected_referral_fee') }} || '.' as explanation
 from fees
 where expected_referral_fee is not null and charged_referral_fee > expected_referral_fee + {{ tolerance }}
 
@@ -48,7 +48,7 @@ select
     currency,
     'Closing fee ' || {{ to_text('charged_closing_fee') }} || ' charged on ' || sku || ' (order ' || order_id
         || ', ' || {{ to_text('quantity') }} || ' unit(s), bought ' || {{ to_text('purchase_date') }} || '); the '
-        || category || ' closing fee (' || closing_fee_source_url || ') gives '
+        || category || ' closing fee (' || closing_fee_source || ') gives '
         || {{ to_text('expected_closing_fee') }} || '.' as explanation
 from fees
 where expected_closing_fee is not null and charged_closing_fee > expected_closing_fee + {{ tolerance }}
@@ -92,7 +92,7 @@ select
             else 'the lesser of ' || {{ to_text('admin_fee_fixed_amount') }} || ' and '
                 || {{ to_text('cast(admin_fee_percent as decimal(9, 2))') }} || '% of the refunded referral fee '
                 || {{ to_text('refunded_referral_fee') }}
-        end || '; ' || admin_fee_source_url || ') gives ' || {{ to_text('expected_refund_admin_fee') }} || '.'
+        end || '; ' || admin_fee_source || ') gives ' || {{ to_text('expected_refund_admin_fee') }} || '.'
         as explanation
 from refunds
 where expected_refund_admin_fee is not null

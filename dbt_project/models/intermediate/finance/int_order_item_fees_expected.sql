@@ -61,6 +61,7 @@ banded as (
         schedule.minimum_fee_per_unit,
         schedule.effective_from,
         schedule.source_url,
+        schedule.source_title || coalesce(' (copy of ' || {{ to_text('schedule.source_as_of') }} || ')', '') as source,
         case schedule.band_kind
             when 'portion' then schedule.percent * greatest(0,
                 least(lines.sales_price, coalesce(schedule.band_to_price * lines.units, lines.sales_price))
@@ -98,6 +99,7 @@ rules as (
         max(coalesce(minimum_fee_per_unit, 0)) as minimum_fee_per_unit,
         max(effective_from) as rule_effective_from,
         max(source_url) as rule_source_url,
+        max(source) as rule_source,
         max(case when band_to_price is null then 1 else 0 end) as has_open_top,
         max(band_to_price) as top_price,
         {{ dbt.listagg('band_text', "'; '", 'order by band_from_price') }} as bands
@@ -106,7 +108,11 @@ rules as (
 ),
 
 closing as (
-    select lines.order_item_settlement_id, closing_fees.fee_per_unit, closing_fees.source_url
+    select
+        lines.order_item_settlement_id,
+        closing_fees.fee_per_unit,
+        closing_fees.source_url,
+        closing_fees.source_title || coalesce(' (copy of ' || {{ to_text('closing_fees.source_as_of') }} || ')', '') as source
     from lines
     inner join closing_fees
         on lines.marketplace_id = closing_fees.marketplace_id
@@ -131,9 +137,11 @@ priced as (
         rules.minimum_fee_per_unit,
         rules.rule_effective_from,
         rules.rule_source_url,
+        rules.rule_source,
         rules.fee_hundredths,
         closing.fee_per_unit as closing_fee_per_unit,
         closing.source_url as closing_fee_source_url,
+        closing.source as closing_fee_source,
         estimates.expected_fulfillment_fee_per_unit
     from lines
     left join rules
@@ -168,6 +176,7 @@ select
     minimum_fee_per_unit,
     rule_effective_from,
     rule_source_url,
+    rule_source,
     case when referral_fee_audit = 'audited' then cast(greatest(
         round(fee_hundredths * 0.01, 2),
         minimum_fee_per_unit * units
@@ -177,6 +186,7 @@ select
         then {{ money('closing_fee_per_unit * units') }} end as expected_closing_fee,
     {{ money('-closing_fee_amount') }} as charged_closing_fee,
     closing_fee_source_url,
+    closing_fee_source,
     case
         when fulfillment_channel = 'AFN' or fba_fee_amount <> 0
             then {{ money('expected_fulfillment_fee_per_unit * quantity') }}

@@ -77,7 +77,8 @@ ruled as (
         admin_rules.rule as admin_fee_rule,
         admin_rules.fixed_amount as admin_fee_fixed_amount,
         admin_rules.percent_of_referral_fee as admin_fee_percent,
-        admin_rules.source_url as admin_fee_source_url
+        admin_rules.source_url as admin_fee_source_url,
+        admin_rules.source_title || coalesce(' (copy of ' || {{ to_text('admin_rules.source_as_of') }} || ')', '') as admin_fee_source
     from scoped
     left join admin_rules
         on scoped.marketplace_id = admin_rules.marketplace_id
@@ -108,6 +109,7 @@ select
     refunds.admin_fee_fixed_amount,
     refunds.admin_fee_percent,
     refunds.admin_fee_source_url,
+    refunds.admin_fee_source,
     {{ expected_refund_admin_fee('refunds.refunded_referral_fee', 'refunds.admin_fee_rule',
                                  'refunds.admin_fee_fixed_amount', 'refunds.admin_fee_percent') }}
         as expected_refund_admin_fee,
