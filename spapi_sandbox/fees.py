@@ -110,6 +110,13 @@ def item_fees(mkt: str, category: str, purchased_on: date, sales_price: int, qua
     return ItemFees(fee, closing, rule, shape)
 
 
+def estimated_fees(mkt: str, category: str, on: date, price: int) -> tuple[int, int]:
+    """(referral, closing) fee of one unit at `price` on a day: what the fee estimates report and the Product
+    Fees API quote (by the schedule in force that day, as the settlements charge)."""
+    due = item_fees(mkt, category, on, price, 1)
+    return due.referral, due.closing
+
+
 def refund_admin_fee_due(mkt: str, category: str, refunded_on: date, refunded_referral_fee: int) -> tuple[int, bool]:
     """(fee, sourced): the sourced rule in force on the refund date, else the old rule (not audited)."""
     fee = fee_schedules.refund_admin_fee(MARKETPLACES[mkt].marketplace_id, fee_category(mkt, category),

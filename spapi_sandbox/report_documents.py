@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 
 from spapi_sandbox.charsets import MARKETPLACE_CHARSETS, UTF8, codec
-from spapi_sandbox.fees import fba_fee_per_unit, referral_fee
+from spapi_sandbox.fees import estimated_fees, fba_fee_per_unit
 from spapi_sandbox.marketplaces import BY_ID, MARKETPLACES, Marketplace
 from spapi_sandbox.money import decimal_string, minor_digits
 from spapi_sandbox.world import Order, OrderItem, Product, SellerWorld
@@ -301,10 +301,11 @@ def _estimated_fee_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
             if product.fulfillment_channel != "AFN" or code not in product.prices:
                 continue
             price = product.prices[code]
-            referral = referral_fee(product.category, price, 1)
+            referral, closing = estimated_fees(code, product.category, datetime.fromtimestamp(scope.end, UTC).date(),
+                                               price)
             fulfilment = expected_fba_fee_per_unit(product)
             dims, dim_unit, weight, weight_unit = _fee_dimensions(product, metric=market.region != "NA")
-            fees = (referral + fulfilment, referral, 0, 0, fulfilment, 0, fulfilment)
+            fees = (referral + closing + fulfilment, referral, closing, 0, fulfilment, 0, fulfilment)
             yield [
                 product.sku, product.fnsku, product.asin, code, product.title, product.category,
                 product.brand,
