@@ -25,6 +25,9 @@ COLORS = ("Black", "White", "Blue", "Red", "Green", "Grey")
 # Price ranges (USD cents) per size tier; other currencies convert with a rounded list-price factor.
 PRICE_RANGE = {"Small standard": (799, 2999), "Large standard": (1499, 7999), "Large bulky": (5999, 24999)}
 CURRENCY_FACTOR = {"US": 1.0, "CA": 1.35, "UK": 0.8, "DE": 0.92, "FR": 0.92}
+# Low-priced products (a tenth of their tier's range, e.g. 0.99 to 2.99 USD), so that some sales pay the per-unit
+# minimum referral fee rather than the percentage (fee_schedules.py). Applied after the draws: no draw moves.
+LOW_PRICED_NOUNS = ("Lip Balm Pack", "Nail Care Set", "Kite")
 WEIGHT_RANGE = {"Small standard": (60, 450), "Large standard": (300, 8000), "Large bulky": (2000, 20000)}
 # Amazon.co.jp: yen (the minor unit is the yen, about 1.5 per US cent); prices end in 80 (1,980 yen: assumed, a common
 # Japanese price ending). A JP seller writes its own SKUs in Japanese (a category word); some carry `Ⅱ`, a character
@@ -58,6 +61,8 @@ def build_catalog(rng: random.Random, seller_index: int, marketplaces: tuple[str
         base_price = rng.randint(*PRICE_RANGE[tier])
         noun = rng.choice(NOUNS[category])
         brand = rng.choice(BRANDS)
+        if noun in LOW_PRICED_NOUNS:
+            base_price //= 10
         asin = "B0" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=8))
         bullets_missing = rng.random() < 0.2
         products.append(Product(

@@ -80,6 +80,8 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--regions", type=_regions, default=defaults.regions,
                        help="regions of the seller accounts in turn, e.g. NA,EU,FE (FE: Amazon.co.jp); "
                             f"default {','.join(defaults.regions)}")
+    group.add_argument("--no-fee-overcharges", dest="fee_overcharges", action="store_false",
+                       help="charge every fee by its rule: plant no fee finding")
 
 
 def _add_server_arguments(parser: argparse.ArgumentParser, time_scale: float) -> None:
@@ -111,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def data_arguments(ns: argparse.Namespace) -> DataArguments:
     return DataArguments(seed=ns.seed, sellers=ns.sellers, start=ns.start, days=ns.days,
-                         orders_per_day=ns.orders_per_day, regions=ns.regions)
+                         orders_per_day=ns.orders_per_day, regions=ns.regions,
+                         fee_overcharges=ns.fee_overcharges)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

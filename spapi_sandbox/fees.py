@@ -1,17 +1,24 @@
 """Amazon's selling-fee rules as the sandbox applies them (amounts in minor units, e.g. cents).
 
 These are the rules the generated settlements follow for every line except the planted
-discrepancies, and the rules the fee audit downstream checks them against:
-- referral fee: the category's percentage of the item's sales price (principal + shipping),
-  or the per-unit minimum times the quantity, whichever is greater;
-- refund administration fee: min(5.00, 20% of the refunded referral fee);
-- FBA fulfilment fee: per unit, by size tier and billable weight.
+discrepancies:
+- referral, closing and refund administration fees: Amazon's real schedules (fee_schedules.py, the
+  product's seeds) where a sourced rule is in force on the purchase (or refund) date; elsewhere
+  (Amazon.ca, categories or dates with no sourced row) the older illustrative rule below, which the
+  fee audit does not check: the category's percentage of the item's sales price (principal + shipping
+  - promotions) or the per-unit minimum times the quantity, whichever is greater, and
+  min(5.00, 20% of the refunded referral fee);
+- FBA fulfilment fee: per unit, by size tier and billable weight (checked against the fee estimates report).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
+
+from spapi_sandbox import fee_schedules
+from spapi_sandbox.marketplaces import MARKETPLACES
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,49 @@ def referral_fee(category: str, sales_price: int, quantity: int) -> int:
 def refund_admin_fee(refunded_referral_fee: int) -> int:
     """Amazon keeps min(5.00, 20% of the referral fee) when it refunds the referral fee."""
     return min(REFUND_ADMIN_FEE_CAP, round_half_up(refunded_referral_fee * REFUND_ADMIN_FEE_PERCENT, 100))
+
+
+@dataclass(frozen=True)
+class ItemFees:
+    """The referral and closing fee of one order item, and the sourced rule they follow (None: the old rule)."""
+
+    referral: int
+    closing: int
+    rule: fee_schedules.ReferralRule | None
+    shape: str  # what the audit checks: flat, whole_price, portion, minimum; "" when not audited
+
+
+def fee_category(mkt: str, category: str) -> str | None:
+    """The schedule's fee category of a sandbox category in a marketplace (fee_category_aliases.csv)."""
+    return fee_schedules.fee_category(MARKETPLACES[mkt].marketplace_id, "sandbox_category", category)
+
+
+def item_fees(mkt: str, category: str, purchased_on: date, sales_price: int, quantity: int) -> ItemFees:
+    """Fees of an order item by the rule in force on its purchase date; the old rule where none is sourced."""
+    marketplace_id = MARKETPLACES[mkt].marketplace_id
+    schedule_category = fee_category(mkt, category)
+    rule = fee_schedules.referral_rule(marketplace_id, schedule_category, purchased_on)
+    fee = None if rule is None else fee_schedules.referral_fee(rule, sales_price, quantity)
+    closing = (fee_schedules.closing_fee_per_unit(marketplace_id, schedule_category, purchased_on) or 0) * quantity
+    if rule is None or fee is None:
+        return ItemFees(referral_fee(category, sales_price, quantity), closing, None, "")
+    shape = "minimum" if fee_schedules.minimum_applies(rule, sales_price, quantity) else \
+        {"none": "flat"}.get(rule.kind, rule.kind)
+    return ItemFees(fee, closing, rule, shape)
+
+
+def estimated_fees(mkt: str, category: str, on: date, price: int) -> tuple[int, int]:
+    """(referral, closing) fee of one unit at `price` on a day: what the fee estimates report and the Product
+    Fees API quote (by the schedule in force that day, as the settlements charge)."""
+    due = item_fees(mkt, category, on, price, 1)
+    return due.referral, due.closing
+
+
+def refund_admin_fee_due(mkt: str, category: str, refunded_on: date, refunded_referral_fee: int) -> tuple[int, bool]:
+    """(fee, sourced): the sourced rule in force on the refund date, else the old rule (not audited)."""
+    fee = fee_schedules.refund_admin_fee(MARKETPLACES[mkt].marketplace_id, fee_category(mkt, category),
+                                         refunded_on, refunded_referral_fee)
+    return (refund_admin_fee(refunded_referral_fee), False) if fee is None else (fee, True)
 
 
 def fba_fee_per_unit(size_tier: str, billable_weight_g: int) -> int:

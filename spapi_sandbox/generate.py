@@ -141,6 +141,8 @@ class _SellerBuilder:
         self.canaries: list[str] = []
         # Planted findings waiting for their posting's settlement to close: (posting, kind, ref, amount).
         self.pending_fee_findings: list[tuple[Posting, str, str, int]] = []
+        # Fee rule shapes (flat, whole_price, portion, minimum, closing_fee) already planted once on this seller
+        self.planted_shapes: set[str] = set()
         self.findings: list[Discrepancy] = []
         self.principal_by_day: dict[tuple[str, int], int] = defaultdict(int)
         # The marketplaces with a settlement of their own (FR's lines go into DE's: marketplaces.py).
@@ -184,13 +186,14 @@ class _SellerBuilder:
         ship_delay = rng.randrange(2 * HOUR, 30 * HOUR) if channel == "AFN" else rng.randrange(20 * HOUR, 60 * HOUR)
         shipped_at = purchased_at + ship_delay
         delivered_at = shipped_at + rng.randrange(1, 5) * DAY + rng.randrange(DAY)
-        items = [self.build_item(rng, mkt, product, channel, tax_rate, first=i == 0)
+        items = [self.build_item(rng, mkt, product, channel, tax_rate, first=i == 0,
+                                 purchased_on=utc_date(purchased_at))
                  for i, (product) in enumerate(picked)]
         plant = items[0][1]  # at most one fee discrepancy per order: see build_item
         items = [item for item, _ in items]
         fate = rng.random()
         refund_at = delivered_at + rng.randrange(2, 25) * DAY + rng.randrange(DAY)
-        wrong_admin_fee = rng.random() < 0.15
+        wrong_admin_fee = rng.random() < 0.15 and self.args.fee_overcharges
         order = Order(
             order_id=order_id, seller_id=self.account.seller_id, marketplace=mkt, purchased_at=purchased_at,
             last_updated_at=purchased_at, status="Pending", fulfillment_channel=channel,
@@ -219,12 +222,14 @@ class _SellerBuilder:
         for item in items:
             posting = self.order_posting(order, item, shipment_id)
             if plant is not None and item is items[0]:
-                self.pending_fee_findings.append((posting, plant[0], order_id, plant[1]))
+                # fee findings are keyed by their event: the order item
+                self.pending_fee_findings.append((posting, plant[0], item.order_item_id, plant[1]))
+                self.planted_shapes.add(plant[2])
         if plant is None and fate < 0.04 and refund_at <= self.now:
             self.refund(rng, order, items[0], refund_at, wrong_admin_fee)
 
     def build_item(self, rng: random.Random, mkt: str, product: Product, channel: str, tax_rate: int,
-                   first: bool) -> tuple[OrderItem, tuple[str, int] | None]:
+                   first: bool, purchased_on: date) -> tuple[OrderItem, tuple[str, int, str] | None]:
         quantity = rng.choices((1, 2, 3), weights=(85, 12, 3))[0]
         price = product.prices[mkt] * quantity
         discount = (price // 10) if rng.random() < 0.1 else 0
@@ -232,22 +237,29 @@ class _SellerBuilder:
         withheld = MARKETPLACES[mkt].sales_tax_withheld
         item_tax = fees.round_half_up((price - discount) * tax_rate, 100_000) if withheld else 0
         shipping_tax = fees.round_half_up(shipping * tax_rate, 100_000) if withheld else 0
-        referral = fees.referral_fee(product.category, price + shipping - discount, quantity)
+        due = fees.item_fees(mkt, product.category, purchased_on, price + shipping - discount, quantity)
+        referral, closing = due.referral, due.closing
         fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * quantity if channel == "AFN" else 0
-        charged_referral, charged_fba, plant = referral, fba, None
+        charged_referral, charged_closing, charged_fba, plant = referral, closing, fba, None
         roll = rng.random()
-        extra = max(1, round(referral * rng.uniform(0.2, 0.8)))
-        if first and roll < 0.004:
-            charged_referral, plant = referral + extra, ("referral_fee_overcharged", extra)
-        elif first and roll < 0.008 and channel == "AFN":
+        # at least 2 minor units: the audit allows one for Amazon's rounding
+        extra = max(2, round(referral * rng.uniform(0.2, 0.8)))
+        plantable = first and self.args.fee_overcharges  # one fee finding per order at most, none when asked
+        if plantable and due.rule is not None and (roll < 0.004 or due.shape not in self.planted_shapes):
+            # planted on sourced rules only, and once early on every rule shape the seller sells
+            charged_referral, plant = referral + extra, ("referral_fee_overcharged", extra, due.shape)
+        elif plantable and closing and "closing_fee" not in self.planted_shapes:
+            charged_closing, plant = 2 * closing, ("closing_fee_overcharged", closing, "closing_fee")
+        elif plantable and roll < 0.008 and channel == "AFN":
             heavier = fees.fba_fee_per_unit(_next_tier(product.size_tier), product.weight_g + 1000) * quantity
-            charged_fba, plant = heavier, ("fba_fee_overcharged", heavier - fba)
+            charged_fba, plant = heavier, ("fba_fee_overcharged", heavier - fba, "fba")
         promotion_id = f"PLM-{_digits(rng, 8)}" if discount else ""
         item = OrderItem(
             order_item_id=_digits(rng, 14), sku=product.sku, quantity=quantity, item_price=price,
             shipping_price=shipping, promotion_discount=discount, promotion_id=promotion_id,
             item_tax=item_tax, shipping_tax=shipping_tax, referral_fee=charged_referral,
             referral_fee_expected=referral, fba_fee=charged_fba, fba_fee_expected=fba,
+            closing_fee=charged_closing, closing_fee_expected=closing, category=product.category,
         )
         return item, plant
 
@@ -275,6 +287,8 @@ class _SellerBuilder:
             Component("Promotion", "Principal", -item.promotion_discount),
             Component("ItemFees", "Commission", -item.referral_fee),
             Component("ItemFees", "FBAPerUnitFulfillmentFee", -item.fba_fee),
+            # media closing fee: its own fee line (Product Fees API and fee estimates report: VariableClosingFee)
+            Component("ItemFees", "VariableClosingFee", -item.closing_fee),
         ]
         return self.add_posting(Posting(
             posting_id=_token("posting", self.account.seller_id, order.order_id, item.order_item_id, length=32),
@@ -285,12 +299,15 @@ class _SellerBuilder:
         ))
 
     def refund(self, rng: random.Random, order: Order, item: OrderItem, refund_at: int, wrong_fee: bool) -> None:
-        expected_admin = fees.refund_admin_fee(item.referral_fee)
+        expected_admin, sourced = fees.refund_admin_fee_due(order.marketplace, item.category, utc_date(refund_at),
+                                                            item.referral_fee)
         admin = expected_admin
         if wrong_fee:
             admin = min(item.referral_fee, expected_admin + max(1, rng.randrange(50, 300)))
             if admin == expected_admin:
                 admin = expected_admin - 1 if expected_admin > 0 else expected_admin
+            if not sourced or abs(admin - expected_admin) < 2:  # planted on sourced rules, beyond the tolerance
+                admin = expected_admin
         withheld = MARKETPLACES[order.marketplace].sales_tax_withheld
         components = [
             Component("ItemPrice", "Principal", -item.item_price),
@@ -318,7 +335,7 @@ class _SellerBuilder:
             promotion_id=item.promotion_id, fulfillment_id=order.fulfillment_channel,
         ))
         if admin != expected_admin:
-            self.pending_fee_findings.append((posting, "refund_admin_fee_wrong", order.order_id,
+            self.pending_fee_findings.append((posting, "refund_admin_fee_wrong", adjustment_id,
                                               abs(admin - expected_admin)))
 
     def account_fees(self, mkt: str, day: int) -> None:

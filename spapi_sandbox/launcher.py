@@ -67,7 +67,7 @@ def data_options(arguments: DataArguments) -> list[str]:
     """The command-line options that decide the data: same options, same bytes."""
     return ["--seed", str(arguments.seed), "--sellers", str(arguments.sellers), "--start", arguments.start,
             "--days", str(arguments.days), "--orders-per-day", str(arguments.orders_per_day),
-            "--regions", ",".join(arguments.regions)]
+            "--regions", ",".join(arguments.regions)] + ([] if arguments.fee_overcharges else ["--no-fee-overcharges"])
 
 
 def serve_command(arguments: DataArguments, time_scale: float = 1.0, faults: str = "none",

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 
 from spapi_sandbox.charsets import MARKETPLACE_CHARSETS, UTF8, codec
-from spapi_sandbox.fees import fba_fee_per_unit, referral_fee
+from spapi_sandbox.fees import estimated_fees, fba_fee_per_unit
 from spapi_sandbox.marketplaces import BY_ID, MARKETPLACES, Marketplace
 from spapi_sandbox.money import decimal_string, minor_digits
 from spapi_sandbox.world import Order, OrderItem, Product, SellerWorld
@@ -265,6 +265,7 @@ def _reimbursement_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
 
 # --- GET_FBA_ESTIMATED_FBA_FEES_TXT_DATA --------------------------------------------------------------------
 
+LAST_EPOCH = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last day Python's dates hold
 FBA_ESTIMATED_FEES_HEADER = (
     "sku", "fnsku", "asin", "amazon-store", "product-name", "product-group", "brand", "fulfilled-by",
     "your-price", "sales-price", "longest-side", "median-side", "shortest-side", "length-and-girth",
@@ -295,16 +296,18 @@ def _fee_dimensions(product: Product, metric: bool) -> tuple[list[str], str, str
 
 
 def _estimated_fee_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
+    # fees by the schedules in force on the window's last day (a scope may end far in the future: up to 9999)
+    on = datetime.fromtimestamp(min(scope.end, LAST_EPOCH), UTC).date()
     for code in scope.marketplace_codes():
         market = MARKETPLACES[code]
         for product in seller.products:
             if product.fulfillment_channel != "AFN" or code not in product.prices:
                 continue
             price = product.prices[code]
-            referral = referral_fee(product.category, price, 1)
+            referral, closing = estimated_fees(code, product.category, on, price)
             fulfilment = expected_fba_fee_per_unit(product)
             dims, dim_unit, weight, weight_unit = _fee_dimensions(product, metric=market.region != "NA")
-            fees = (referral + fulfilment, referral, 0, 0, fulfilment, 0, fulfilment)
+            fees = (referral + closing + fulfilment, referral, closing, 0, fulfilment, 0, fulfilment)
             yield [
                 product.sku, product.fnsku, product.asin, code, product.title, product.category,
                 product.brand,

@@ -21,10 +21,16 @@ class DataArguments:
     # Seller account i is of region regions[i % len(regions)]: the default alternates NA and EU, so an FE
     # (Amazon.co.jp) seller exists only when asked for, and default worlds stay as they were.
     regions: tuple[str, ...] = ("NA", "EU")
+    # False: Amazon charges every referral, closing, FBA and refund administration fee by its rule (no fee
+    # finding planted), so a fee audit must report nothing of those kinds.
+    fee_overcharges: bool = True
 
     def as_dict(self) -> dict:
-        return {"seed": self.seed, "sellers": self.sellers, "start": self.start,
-                "days": self.days, "orders_per_day": self.orders_per_day, "regions": list(self.regions)}
+        out = {"seed": self.seed, "sellers": self.sellers, "start": self.start,
+               "days": self.days, "orders_per_day": self.orders_per_day, "regions": list(self.regions)}
+        if not self.fee_overcharges:  # only when asked: default worlds' truth stays as it was
+            out["fee_overcharges"] = False
+        return out
 
 
 @dataclass
@@ -87,6 +93,9 @@ class OrderItem:
     referral_fee_expected: int
     fba_fee: int  # charged, 0 for merchant-fulfilled
     fba_fee_expected: int
+    closing_fee: int = 0  # charged media closing fee (per unit x quantity), 0 where none
+    closing_fee_expected: int = 0
+    category: str = ""  # the product's sandbox category, for the refund administration fee's scope
 
 
 @dataclass(slots=True)

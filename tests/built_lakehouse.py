@@ -40,12 +40,10 @@ class BuiltLakehouse:
             return connection.execute(sql).fetchall()
 
 
-@pytest.fixture(scope="session")
-def built_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltLakehouse]:
-    """Ingest the oracle sandbox's whole window into a fresh DuckDB file, then `dbt build` it once."""
-    workdir = tmp_path_factory.mktemp("dbt-oracle")
+def build_lakehouse(arguments: DataArguments, workdir: Path) -> BuiltLakehouse:
+    """Ingest a sandbox world's whole window into a fresh DuckDB file in `workdir`, then `dbt build` it once."""
     lakehouse = workdir / "lakehouse.duckdb"
-    sandbox = launch_sandbox(ORACLE_ARGUMENTS, time_scale=TIME_SCALE)
+    sandbox = launch_sandbox(arguments, time_scale=TIME_SCALE)
     try:
         run_ingest(sandbox, lakehouse)
         facts = truth(sandbox.world)
@@ -53,4 +51,10 @@ def built_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltL
         sandbox.close()
     as_of = datetime.fromtimestamp(facts["now"], UTC).date()
     result = build(lakehouse, as_of)  # the product's own dbt runner (spapi-elt transform)
-    yield BuiltLakehouse(lakehouse, facts, as_of.isoformat(), result.output, result.returncode)
+    return BuiltLakehouse(lakehouse, facts, as_of.isoformat(), result.output, result.returncode)
+
+
+@pytest.fixture(scope="session")
+def built_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltLakehouse]:
+    """The oracle sandbox's world, ingested and built once for the session."""
+    yield build_lakehouse(ORACLE_ARGUMENTS, tmp_path_factory.mktemp("dbt-oracle"))

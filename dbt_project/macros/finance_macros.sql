@@ -45,17 +45,13 @@
     cast(round({{ expression }}, 2) as decimal(18, 2))
 {%- endmacro %}
 
-{#- Referral fee rule: max(round_half_up(sales price x percent / 100), minimum per unit x quantity). -#}
-{% macro expected_referral_fee(sales_price, percent, minimum_per_unit, quantity) -%}
-    cast(greatest(
-        round({{ sales_price }} * {{ percent }} * 0.01, 2),
-        {{ minimum_per_unit }} * {{ quantity }}
-    ) as decimal(18, 2))
-{%- endmacro %}
-
-{#- Refund administration fee: min(5.00, 20% of the refunded referral fee), rounded half up. -#}
-{% macro expected_refund_admin_fee(refunded_referral_fee) -%}
-    cast(least(5.00, round({{ refunded_referral_fee }} * 0.20, 2)) as decimal(18, 2))
+{#- Refund administration fee by its rule (refund_administration_fees seed): `fixed` the fixed amount,
+    `lesser_of` min(fixed amount, percent of the refunded referral fee rounded half up); null without a rule. -#}
+{% macro expected_refund_admin_fee(refunded_referral_fee, rule, fixed_amount, percent) -%}
+    cast(case {{ rule }}
+        when 'fixed' then {{ fixed_amount }}
+        when 'lesser_of' then least({{ fixed_amount }}, round({{ refunded_referral_fee }} * {{ percent }} * 0.01, 2))
+    end as decimal(18, 2))
 {%- endmacro %}
 
 {#- An expression as text, for explanations and keys: dbt's cross-database cast to its string type. -#}

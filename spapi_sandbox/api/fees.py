@@ -9,6 +9,7 @@ request a 400.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from spapi_sandbox import fees
@@ -89,10 +90,11 @@ def get_my_fees_estimate_for_sku(state: SandboxState, req: Request) -> Response:
         return Response(body={"payload": {"FeesEstimateResult": result}})
 
     currency = market.currency
-    referral = fees.referral_fee(product.category, listing + shipping, 1)
-    details = [_fee("ReferralFee", referral, currency), _fee("VariableClosingFee", 0, currency),
+    today = datetime.fromtimestamp(state.clock.now(), UTC).date()
+    referral, closing = fees.estimated_fees(market.code, product.category, today, listing + shipping)
+    details = [_fee("ReferralFee", referral, currency), _fee("VariableClosingFee", closing, currency),
                _fee("PerItemFee", 0, currency)]
-    total = referral
+    total = referral + closing
     if amazon_fulfilled:
         fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g)
         details.append(_fee("FBAFees", fba, currency, [_fee("FBAPerUnitFulfillmentFee", fba, currency)]))

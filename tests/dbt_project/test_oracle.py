@@ -17,7 +17,8 @@ from tests.built_lakehouse import BuiltLakehouse
 pytestmark = pytest.mark.integration
 
 # The kinds the sandbox can plant (spapi_sandbox/generate.py); the mart may report others besides.
-TRUTH_KINDS = ("referral_fee_overcharged", "fba_fee_overcharged", "refund_admin_fee_wrong", "order_not_settled",
+TRUTH_KINDS = ("referral_fee_overcharged", "closing_fee_overcharged", "fba_fee_overcharged", "refund_admin_fee_wrong",
+               "order_not_settled",
                "inventory_not_reimbursed", "reimbursement_below_value", "deposit_missing", "deposit_mismatch")
 
 Key = tuple[str, str, str, str, str]

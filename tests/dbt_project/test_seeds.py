@@ -1,12 +1,11 @@
-"""The dbt seeds that encode Amazon's rules agree with the rules the sandbox generates data by."""
+"""The dbt seeds that encode Amazon's rules agree with the rules the sandbox generates data by (the fee
+schedules are one set of files both read: tests/spapi_sandbox/test_fee_schedules.py)."""
 
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 
 from spapi_elt.dbt_runner import DBT_PROJECT
-from spapi_sandbox import fees
 from spapi_sandbox.generate import build_world
 from spapi_sandbox.world import DataArguments
 
@@ -20,13 +19,6 @@ CATEGORIES = {"principal", "shipping", "tax", "withheld_tax", "promotion", "refe
 def read_seed(name: str) -> list[dict[str, str]]:
     with (SEEDS / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def test_referral_fee_rules_equal_the_sandbox_rules() -> None:
-    rules = {row["category"]: (int(row["referral_fee_percent"]), Decimal(row["minimum_fee_per_unit"]))
-             for row in read_seed("referral_fee_rules")}
-    sandbox = {r.category: (r.percent, Decimal(r.minimum_per_unit) / 100) for r in fees.REFERRAL_RULES.values()}
-    assert rules == sandbox
 
 
 def test_category_mapping_is_unambiguous_and_known() -> None:

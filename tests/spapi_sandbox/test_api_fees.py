@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from spapi_sandbox import fees
+from spapi_sandbox.generate import utc_date
 from spapi_sandbox.marketplaces import MARKETPLACES
 from spapi_sandbox.render import decimal_num
 from tests.contract.checker import assert_matches_model
@@ -40,7 +41,7 @@ def test_fba_estimate_is_referral_plus_fulfilment_fee(api):
     response = estimate(api, product.sku, 24.99, 0)
     assert_matches_model("productFeesV0.json", "getMyFeesEstimateForSKU", 200, response.json())
     result = response.json()["payload"]["FeesEstimateResult"]
-    referral = fees.referral_fee(product.category, 2499, 1)
+    referral, _ = fees.estimated_fees("US", product.category, utc_date(api.world.now), 2499)
     fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g)
     assert result["Status"] == "Success"
     assert result["FeesEstimateIdentifier"] == {
@@ -71,7 +72,8 @@ def test_merchant_fulfilled_estimates_have_no_fba_fee(api):
     product = api.seller(0).products[0]
     result = estimate(api, product.sku, "10", 4.99, IsAmazonFulfilled=False).json()["payload"]["FeesEstimateResult"]
     assert "FBAFees" not in fee_details(result)
-    assert fee_details(result)["ReferralFee"] == decimal_num(fees.referral_fee(product.category, 1499, 1), "USD")
+    referral, _ = fees.estimated_fees("US", product.category, utc_date(api.world.now), 1499)
+    assert fee_details(result)["ReferralFee"] == decimal_num(referral, "USD")
 
 
 def test_unknown_sku_is_a_client_error_result(api):

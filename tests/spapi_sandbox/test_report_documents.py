@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from spapi_sandbox.fees import fba_fee_per_unit, referral_fee
+from spapi_sandbox.fees import estimated_fees, fba_fee_per_unit
 from spapi_sandbox.generate import build_world
 from spapi_sandbox.marketplaces import MARKETPLACES
 from spapi_sandbox.report_documents import (
@@ -181,8 +181,12 @@ def test_estimated_fees_are_the_expected_fees_the_orders_were_charged_against(wo
         price = product.prices[row["amazon-store"]]
         fulfilment = fba_fee_per_unit(product.size_tier, product.weight_g)
         assert cents(row["expected-fulfillment-fee-per-unit"]) == fulfilment
-        assert cents(row["estimated-referral-fee-per-unit"]) == referral_fee(product.category, price, 1)
-        assert cents(row["estimated-fee-total"]) == cents(row["estimated-referral-fee-per-unit"]) + fulfilment
+        # the schedule in force on the report's last day (fee_schedules), as the settlements charge
+        referral, closing = estimated_fees(row["amazon-store"], product.category,
+                                           datetime.fromtimestamp(world.now, UTC).date(), price)
+        assert cents(row["estimated-referral-fee-per-unit"]) == referral
+        assert cents(row["estimated-variable-closing-fee"]) == closing
+        assert cents(row["estimated-fee-total"]) == referral + closing + fulfilment
         assert row["product-size-tier"] == product.size_tier
         assert row["currency"] == MARKETPLACES[row["amazon-store"]].currency
         assert row["unit-of-dimension"] == "inches" and row["unit-of-weight"] == "pounds"

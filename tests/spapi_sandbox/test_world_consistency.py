@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from spapi_sandbox import fees
-from spapi_sandbox.generate import build_world
+from spapi_sandbox.generate import build_world, utc_date
 from spapi_sandbox.marketplaces import MARKETPLACES
 from spapi_sandbox.settlement_file import render_settlement
 from spapi_sandbox.truth import truth, truth_json
@@ -59,19 +59,22 @@ def test_every_settlement_file_sums_to_its_total(world, the_truth):
 
 
 def test_fees_follow_the_rules_except_planted_discrepancies(world, the_truth):
-    """Recompute every fee from the catalog and the rules, as an auditor would, from the files alone."""
+    """Recompute every fee from the files, the catalog and Amazon's schedules in force on the purchase (or refund)
+    date, as an auditor would; fee findings are keyed by their event (order item, refund adjustment)."""
     found = set()
     for seller in world.sellers:
         catalog = {p.sku: p for p in seller.products}
+        purchased = {o.order_id: utc_date(o.purchased_at) for o in seller.orders}
+        refunded = {p.adjustment_id: utc_date(p.posted_at) for p in seller.postings if p.transaction_type == "Refund"}
         for st in seller.settlements:
             if not st.closed:
                 continue
             comma = MARKETPLACES[st.marketplace].decimal_comma
-            items: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            items: dict[tuple[str, str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
             quantities = {}
             for r in read_settlement(st)[1:]:
                 if r["transaction-type"] in ("Order", "Refund"):
-                    key = (r["transaction-type"], r["order-id"], r["order-item-code"])
+                    key = (r["transaction-type"], r["order-id"], r["order-item-code"], r["adjustment-id"])
                     cents = int(parse_amount(r["amount"], comma) * 100)
                     items[key][f'{r["amount-type"]}/{r["amount-description"]}'] += cents
                     quantities.setdefault(key, r["sku"])
@@ -84,24 +87,51 @@ def test_fees_follow_the_rules_except_planted_discrepancies(world, the_truth):
                     sold = "ItemPrice/Principal" in amounts  # not an MCF order: it was sold on Amazon
                     sales_price = (amounts["ItemPrice/Principal"] + amounts["ItemPrice/Shipping"]
                                    + amounts["Promotion/Principal"])
-                    referral = fees.referral_fee(product.category, sales_price, qty)
-                    if sold and -amounts["ItemFees/Commission"] != referral:
-                        found.add(("referral_fee_overcharged", key[1], -amounts["ItemFees/Commission"] - referral))
+                    if sold:
+                        due = fees.item_fees(st.marketplace, product.category, purchased[key[1]], sales_price, qty)
+                        if -amounts["ItemFees/Commission"] != due.referral:
+                            found.add(("referral_fee_overcharged", key[2],
+                                       -amounts["ItemFees/Commission"] - due.referral))
+                        if -amounts["ItemFees/VariableClosingFee"] != due.closing:
+                            found.add(("closing_fee_overcharged", key[2],
+                                       -amounts["ItemFees/VariableClosingFee"] - due.closing))
                     if amounts["ItemFees/FBAPerUnitFulfillmentFee"]:
                         fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * qty
                         charged = -amounts["ItemFees/FBAPerUnitFulfillmentFee"]
                         if charged != fba:
-                            found.add(("fba_fee_overcharged", key[1], charged - fba))
+                            found.add(("fba_fee_overcharged", key[2], charged - fba))
                 else:
-                    admin = fees.refund_admin_fee(amounts["ItemFees/Commission"])
+                    admin, _ = fees.refund_admin_fee_due(st.marketplace, product.category, refunded[key[3]],
+                                                         amounts["ItemFees/Commission"])
                     if -amounts["ItemFees/RefundCommission"] != admin:
-                        found.add(("refund_admin_fee_wrong", key[1],
+                        found.add(("refund_admin_fee_wrong", key[3],
                                    abs(-amounts["ItemFees/RefundCommission"] - admin)))
-    fee_kinds = {"referral_fee_overcharged", "fba_fee_overcharged", "refund_admin_fee_wrong"}
+    fee_kinds = {"referral_fee_overcharged", "closing_fee_overcharged", "fba_fee_overcharged", "refund_admin_fee_wrong"}
     planted = {(d["kind"], d["reference_id"], int(Decimal(d["amount"]) * 100))
                for d in the_truth["discrepancies"] if d["kind"] in fee_kinds}
     assert {k for k, _, _ in planted} == fee_kinds  # the data really exercises every fee check
     assert found == planted
+
+
+def test_fee_findings_are_planted_on_every_rule_shape_and_only_where_a_schedule_is_sourced(world, the_truth):
+    """The truth's referral overcharges cover every shape of Amazon's schedules (flat, whole-price band, portion
+    band, minimum) and none falls where no sourced rule is in force (Amazon.ca): those the product does not audit."""
+    shapes, marketplaces = set(), set()
+    for seller in world.sellers:
+        items = {i.order_item_id: (o, i) for o in seller.orders for i in o.items}
+        for d in the_truth["discrepancies"]:
+            if d["seller_id"] != seller.account.seller_id or d["kind"] not in (
+                    "referral_fee_overcharged", "closing_fee_overcharged", "refund_admin_fee_wrong"):
+                continue
+            marketplaces.add(d["marketplace_id"])
+            if d["kind"] == "referral_fee_overcharged":
+                order, item = items[d["reference_id"]]
+                due = fees.item_fees(order.marketplace, item.category, utc_date(order.purchased_at),
+                                     item.item_price + item.shipping_price - item.promotion_discount, item.quantity)
+                assert due.rule is not None, d
+                shapes.add(due.shape)
+    assert shapes == {"flat", "whole_price", "portion", "minimum"}
+    assert MARKETPLACES["CA"].marketplace_id not in marketplaces
 
 
 def test_event_groups_agree_with_settlements_except_planted_deposits(world, the_truth):

@@ -1,9 +1,14 @@
-{#- Expected fees per settled order item, next to what Amazon charged:
-    - referral fee: the category's percent of the sales price (principal + shipping + promotions, the
-      promotions being negative), or the per-unit minimum times the quantity, whichever is greater,
-      rounded half up to the cent (referral_fee_rules seed);
-    - FBA fulfilment fee: the fee estimates report's expected-fulfillment-fee-per-unit x quantity
-      (FBA items only). -#}
+{#- Expected fees per settled order item, next to what Amazon charged (seeds/fee_schedules/README.md says
+    how each rule applies; every row there cites its source):
+    - referral fee: the rule of the SKU's fee category in force in the marketplace on the order's purchase
+      date, on the price actually paid (principal + shipping/gift wrap + promotions, the promotions being
+      negative) for `quantity` units: `none` one rate; `whole_price` the rate of the band the unit price falls
+      in, on the whole price; `portion` each band's rate on the part of the unit price inside it; rounded half
+      up to the cent; the per-unit minimum x quantity when greater. Band bounds are per unit, so x quantity.
+    - closing fee: the media closing fee per unit x quantity where one is in force (else not audited);
+    - FBA fulfilment fee: the fee estimates report's expected-fulfillment-fee-per-unit x quantity (FBA items).
+    `referral_fee_audit` says why a line is not audited: no purchase date, category unresolved, no sourced
+    schedule (marketplace, category or date without a row), or a price above the highest sourced band. -#}
 with postings as (
     select * from {{ ref('int_order_item_settlements_joined') }}
 ),
@@ -12,33 +17,141 @@ categories as (
     select * from {{ ref('int_sku_categories_resolved') }}
 ),
 
-rules as (
-    select * from {{ ref('referral_fee_rules') }}
+orders as (
+    select seller_id, order_id, cast(purchased_at as date) as purchase_date from {{ ref('stg_spapi__orders') }}
+),
+
+schedule as (
+    select * from {{ ref('referral_fee_schedule') }}
+),
+
+closing_fees as (
+    select * from {{ ref('closing_fees') }}
 ),
 
 estimates as (
     select * from {{ ref('stg_spapi__fee_estimates') }}
 ),
 
-priced as (
+lines as (
     select
         postings.*,
         postings.principal_amount + postings.shipping_amount + postings.promotion_amount as sales_price,
-        categories.category,
-        rules.referral_fee_percent,
-        rules.minimum_fee_per_unit,
-        estimates.expected_fulfillment_fee_per_unit
+        case when postings.quantity > 0 then postings.quantity else 1 end as units,
+        orders.purchase_date,
+        categories.category
     from postings
+    left join orders
+        on postings.seller_id = orders.seller_id
+        and postings.order_id = orders.order_id
     left join categories
         on postings.seller_id = categories.seller_id
         and postings.marketplace_id = categories.marketplace_id
         and postings.sku = categories.sku
+),
+
+-- each band of the rule in force, with the share of the fee it gives (in hundredths of the currency unit)
+banded as (
+    select
+        lines.order_item_settlement_id,
+        schedule.band_kind,
+        schedule.band_from_price,
+        schedule.band_to_price,
+        schedule.percent,
+        schedule.minimum_fee_per_unit,
+        schedule.effective_from,
+        schedule.source_url,
+        schedule.source_title || coalesce(' (copy of ' || {{ to_text('schedule.source_as_of') }} || ')', '') as source,
+        case schedule.band_kind
+            when 'portion' then schedule.percent * greatest(0,
+                least(lines.sales_price, coalesce(schedule.band_to_price * lines.units, lines.sales_price))
+                - schedule.band_from_price * lines.units)
+            when 'whole_price' then case
+                when (schedule.band_from_price = 0 or lines.sales_price > schedule.band_from_price * lines.units)
+                    and (schedule.band_to_price is null or lines.sales_price <= schedule.band_to_price * lines.units)
+                    then schedule.percent * lines.sales_price
+                else 0 end
+            else schedule.percent * lines.sales_price
+        end as fee_hundredths,
+        case
+            when schedule.band_kind <> 'portion' and schedule.band_kind <> 'none'
+                and not ((schedule.band_from_price = 0 or lines.sales_price > schedule.band_from_price * lines.units)
+                    and (schedule.band_to_price is null or lines.sales_price <= schedule.band_to_price * lines.units))
+                then null
+            else {{ to_text('cast(schedule.percent as decimal(9, 2))') }} || '%'
+                || case when schedule.band_kind = 'none' then ''
+                    else ' from ' || {{ to_text('schedule.band_from_price') }}
+                        || coalesce(' to ' || {{ to_text('schedule.band_to_price') }}, '') end
+        end as band_text
+    from lines
+    inner join schedule
+        on lines.marketplace_id = schedule.marketplace_id
+        and lines.category = schedule.fee_category
+        and lines.purchase_date >= schedule.effective_from
+        and (schedule.effective_to is null or lines.purchase_date <= schedule.effective_to)
+),
+
+rules as (
+    select
+        order_item_settlement_id,
+        max(band_kind) as band_kind,
+        sum(fee_hundredths) as fee_hundredths,
+        max(coalesce(minimum_fee_per_unit, 0)) as minimum_fee_per_unit,
+        max(effective_from) as rule_effective_from,
+        max(source_url) as rule_source_url,
+        max(source) as rule_source,
+        max(case when band_to_price is null then 1 else 0 end) as has_open_top,
+        max(band_to_price) as top_price,
+        {{ dbt.listagg('band_text', "'; '", 'order by band_from_price') }} as bands
+    from banded
+    group by order_item_settlement_id
+),
+
+closing as (
+    select
+        lines.order_item_settlement_id,
+        closing_fees.fee_per_unit,
+        closing_fees.source_url,
+        closing_fees.source_title || coalesce(' (copy of ' || {{ to_text('closing_fees.source_as_of') }} || ')', '') as source
+    from lines
+    inner join closing_fees
+        on lines.marketplace_id = closing_fees.marketplace_id
+        and lines.category = closing_fees.fee_category
+        and lines.purchase_date >= closing_fees.effective_from
+        and (closing_fees.effective_to is null or lines.purchase_date <= closing_fees.effective_to)
+),
+
+priced as (
+    select
+        lines.*,
+        case
+            when lines.purchase_date is null then 'no purchase date'
+            when lines.category is null then 'category unresolved'
+            when rules.order_item_settlement_id is null then 'no sourced schedule'
+            when rules.has_open_top = 0 and lines.sales_price > rules.top_price * lines.units
+                then 'price above the sourced bands'
+            else 'audited'
+        end as referral_fee_audit,
+        rules.band_kind,
+        rules.bands,
+        rules.minimum_fee_per_unit,
+        rules.rule_effective_from,
+        rules.rule_source_url,
+        rules.rule_source,
+        rules.fee_hundredths,
+        closing.fee_per_unit as closing_fee_per_unit,
+        closing.source_url as closing_fee_source_url,
+        closing.source as closing_fee_source,
+        estimates.expected_fulfillment_fee_per_unit
+    from lines
     left join rules
-        on categories.category = rules.category
+        on lines.order_item_settlement_id = rules.order_item_settlement_id
+    left join closing
+        on lines.order_item_settlement_id = closing.order_item_settlement_id
     left join estimates
-        on postings.seller_id = estimates.seller_id
-        and postings.marketplace_id = estimates.marketplace_id
-        and postings.sku = estimates.sku
+        on lines.seller_id = estimates.seller_id
+        and lines.marketplace_id = estimates.marketplace_id
+        and lines.sku = estimates.sku
 )
 
 select
@@ -54,13 +167,26 @@ select
     quantity,
     currency,
     posted_at,
+    purchase_date,
     category,
     {{ money('sales_price') }} as sales_price,
-    referral_fee_percent,
+    referral_fee_audit,
+    band_kind,
+    bands,
     minimum_fee_per_unit,
-    {{ expected_referral_fee('sales_price', 'referral_fee_percent', 'minimum_fee_per_unit', 'quantity') }}
-        as expected_referral_fee,
+    rule_effective_from,
+    rule_source_url,
+    rule_source,
+    case when referral_fee_audit = 'audited' then cast(greatest(
+        round(fee_hundredths * 0.01, 2),
+        minimum_fee_per_unit * units
+    ) as decimal(18, 2)) end as expected_referral_fee,
     {{ money('-referral_fee_amount') }} as charged_referral_fee,
+    case when referral_fee_audit = 'audited' and closing_fee_per_unit is not null
+        then {{ money('closing_fee_per_unit * units') }} end as expected_closing_fee,
+    {{ money('-closing_fee_amount') }} as charged_closing_fee,
+    closing_fee_source_url,
+    closing_fee_source,
     case
         when fulfillment_channel = 'AFN' or fba_fee_amount <> 0
             then {{ money('expected_fulfillment_fee_per_unit * quantity') }}

@@ -58,6 +58,9 @@ postings as (
         sum(case when category = 'referral_fee' then amount else 0 end) as referral_fee_amount,
         sum(case when category = 'fba_fulfillment_fee' then amount else 0 end) as fba_fee_amount,
         sum(case when category = 'other_fee' then amount else 0 end) as other_fee_amount,
+        -- the media closing fee (an other_fee line), which the fee audit checks on its own
+        sum(case when amount_type = 'ItemFees' and amount_description = 'VariableClosingFee' then amount else 0 end)
+            as closing_fee_amount,
         sum(amount) as total_amount,
         count(*) as line_count
     from lines
@@ -92,6 +95,7 @@ select
     {{ money('postings.referral_fee_amount') }} as referral_fee_amount,
     {{ money('postings.fba_fee_amount') }} as fba_fee_amount,
     {{ money('postings.other_fee_amount') }} as other_fee_amount,
+    {{ money('postings.closing_fee_amount') }} as closing_fee_amount,
     {{ money('postings.total_amount') }} as total_amount,
     postings.line_count,
     order_items.order_item_id is not null as has_order_item
