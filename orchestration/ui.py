@@ -20,6 +20,15 @@ from pathlib import Path
 from orchestration.demo import DEMO_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
+SHUTDOWN_TIMEOUT = 60.0  # dagster dev stops its webserver and daemon within seconds
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM (args[0]: the signal): stop the UI, then the sandbox."""
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,8 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = workdir / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(__file__).with_name("dagster.yaml"), home / "dagster.yaml")
-    # SIGTERM (a supervisor, a test) stops the UI and the sandbox as Ctrl-C does.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM (a supervisor, a test) stops the UI and the sandbox as Ctrl-C does. Handling SIGINT explicitly
+    # also undoes an inherited "ignore SIGINT" (a shell's background job), which dagster dev would inherit
+    # and, as it maps SIGTERM to SIGINT's handler, then ignore both.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _interrupted)
     print(f"Starting the demo's SP-API sandbox: {world.data} ...", flush=True)
     with launcher.running(world.data, world.time_scale) as sandbox:
         demo.point_config_at(workdir / "accounts.toml", sandbox.base_url)
@@ -67,16 +79,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         ui = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
         try:
             return ui.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C reached dagster dev too (same process group); a SIGTERM to us did not: pass it on.
-            if ui.poll() is None:
-                ui.send_signal(signal.SIGINT)
-            try:
-                ui.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                ui.kill()
-                ui.wait()
+        except Interrupted as stop:
+            _stop_ui(ui, from_terminal=stop.args[0] == signal.SIGINT)
             return 0
+
+
+def _stop_ui(ui: subprocess.Popen, from_terminal: bool) -> None:
+    """Let dagster dev shut its services down. Ctrl-C in a terminal reached it too (same process group): a
+    second interrupt would cut its shutdown short, so it gets one only if it is still up after a while."""
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)  # a second Ctrl-C must not skip stopping the sandbox
+    for attempt in range(2):
+        if attempt or not from_terminal:
+            ui.send_signal(signal.SIGINT)
+        try:
+            ui.wait(timeout=SHUTDOWN_TIMEOUT)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    ui.kill()
+    ui.wait()
 
 
 if __name__ == "__main__":
