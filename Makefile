@@ -24,12 +24,10 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 demo: $(BIN)/.installed
 	$(BIN)/python -m orchestration.demo
 
-# The Dagster UI on the demo's instance and lakehouse (http://127.0.0.1:3000).
-DEMO := $(CURDIR)/data/demo
+# The Dagster UI on the demo's instance and lakehouse (http://127.0.0.1:3000), with the demo's sandbox
+# started again from what `make demo` left in data/demo (orchestration/ui.py); Ctrl-C stops both.
 ui: $(BIN)/.installed
-	mkdir -p $(DEMO)/dagster && cp orchestration/dagster.yaml $(DEMO)/dagster/
-	DAGSTER_HOME=$(DEMO)/dagster SPAPI_LAKEHOUSE=$(DEMO)/lakehouse.duckdb SPAPI_ACCOUNTS=$(DEMO)/accounts.toml \
-		SPAPI_PARTITIONS_START=2026-01-01 SPAPI_SCHEDULES_RUNNING=1 $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/python -m orchestration.ui
 
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 """The main job through Dagster on the local sandbox: `python -m orchestration.demo`.
 
-Starts the sandbox (spapi_elt.demo), writes its accounts configuration, lets the accounts sensor add
+Starts the sandbox (spapi_elt.demo), writes its accounts configuration and what `make ui` needs to start the
+same sandbox again (spapi_elt.demo_resume: data/demo/sandbox.json and the 0600 demo.env), lets the accounts sensor add
 the seller-account partitions, materialises every asset and check for every account over the sandbox's
 whole window in one run (a single-run backfill), prints the finance summary, and how to open the UI on the
 same Dagster instance and lakehouse.
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import dagster as dg
 
-    from spapi_elt import demo
+    from spapi_elt import demo, demo_resume
     from spapi_elt.reports.summary import finance_summary
     from spapi_sandbox.world import DataArguments
 
@@ -53,15 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Starting the SP-API sandbox: {data} ...", flush=True)
     with demo.sandbox(data) as running:
         demo.write_config(accounts, running.base_url, running.truth)
+        now = datetime.fromtimestamp(running.truth["now"], UTC)
+        last_day = (now - timedelta(days=1)).date().isoformat()
+        secrets = demo.demo_environment(running.truth)
+        # What `make ui` needs to bring this world back; demo.env holds only the demo's own sandbox secrets.
+        demo_resume.save(workdir, demo_resume.DemoWorld(data, demo.DEMO_TIME_SCALE, ns.start, last_day), secrets)
         # The canaries (fake buyers' names and streets) stay in this process: never written to disk.
         os.environ["SPAPI_PII_CANARY_VALUES"] = "\n".join(running.truth["pii_canaries"])
-        os.environ.update(demo.demo_environment(running.truth))
+        os.environ.update(secrets)
+        os.environ["SPAPI_PARTITIONS_END"] = last_day  # before the definitions are imported: they read it
         from orchestration.definitions import defs
         from orchestration.defs.ingest.partitions import partition_range_tags
         from orchestration.resources import SpApiResource
 
-        now = datetime.fromtimestamp(running.truth["now"], UTC)
-        last_day = (now - timedelta(days=1)).date().isoformat()
         with dg.DagsterInstance.get() as instance:
             sensor = defs.resolve_sensor_def("seller_accounts_sensor")
             tick = sensor(dg.build_sensor_context(instance=instance, resources={"spapi": SpApiResource()}))
@@ -87,9 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from orchestration.defs.reports.assets import report_paths
 
     print("\nReports:\n" + ("\n".join(f"  {path}" for path in report_paths(result)) or "  none written"))
-    print(f"\nOpen the UI on this run and lakehouse: make ui   (that is: DAGSTER_HOME={home} "
-          f"SPAPI_LAKEHOUSE={lakehouse} SPAPI_ACCOUNTS={accounts} SPAPI_PARTITIONS_START={ns.start} "
-          f".venv/bin/dagster dev -w workspace.yaml)")
+    print(f"\nOpen the UI on this run and lakehouse, with the demo's sandbox started again: make ui   "
+          f"(that is: .venv/bin/python -m orchestration.ui --dir {workdir}; the demo's sandbox credentials "
+          f"are in {workdir / demo_resume.ENV_FILE})")
     return 0 if result.success and not failed else 1
 
 

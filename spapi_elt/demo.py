@@ -3,7 +3,9 @@
 The demo starts `spapi-sandbox serve` as its own process through the sandbox's launcher (the dlt source
 never imports the sandbox: to it the sandbox is just another SP-API endpoint), reads the accounts' sandbox
 credentials from `spapi-sandbox truth`, and writes an accounts configuration whose secrets are references to
-environment variables set only inside this process. Nothing secret is written to disk.
+environment variables set inside the demo's own process. `make demo` also leaves them, with the sandbox's
+data arguments, in data/demo/demo.env (mode 0600, spapi_elt.demo_resume) for `make ui` to start the same
+sandbox again: they are the sandbox's generated credentials and the demo's public PII keys, never a real secret.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,3 +106,13 @@ def write_config(path: Path, base_url: str, truth: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(accounts_toml(base_url, truth), encoding="utf-8")
     return path
+
+
+def point_config_at(path: Path, base_url: str) -> None:
+    """Point a demo accounts file at a sandbox started again (`make ui`): same accounts, another port."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith(CONFIG_HEADER):
+        raise ValueError(f"{path} was not written by the demo: not rewriting it")
+    text = re.sub(r'(?m)^endpoint = ".*"$', f'endpoint = "{base_url}"', text)
+    text = re.sub(r'(?m)^lwa_token_url = ".*"$', f'lwa_token_url = "{base_url}/auth/o2/token"', text)
+    path.write_text(text, encoding="utf-8")

@@ -194,6 +194,24 @@ def test_daily_schedule_runs_yesterday_for_every_account(defs: dg.Definitions) -
     assert request.run_config["ops"]["spapi_dbt"]["config"]["as_of"] == "2026-03-02"
 
 
+def test_daily_schedule_skips_a_day_after_the_last_partition(defs: dg.Definitions,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make ui` ends the days with the demo's world (SPAPI_PARTITIONS_END): the schedule says so, not a failed run."""
+    from orchestration.defs.ingest import partitions
+
+    monkeypatch.setattr(partitions, "days_partitions", dg.DailyPartitionsDefinition(
+        start_date="2026-01-01", end_date="2026-01-31", timezone="UTC"))
+    schedule = defs.resolve_schedule_def("daily_lakehouse_schedule")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("seller_accounts", ["north"])
+        inside = schedule.evaluate_tick(dg.build_schedule_context(
+            instance, scheduled_execution_time=datetime(2026, 1, 31, 0, 15, tzinfo=UTC)))
+        after = schedule.evaluate_tick(dg.build_schedule_context(
+            instance, scheduled_execution_time=datetime(2026, 2, 1, 0, 15, tzinfo=UTC)))
+    assert inside.run_requests[0].tags["dagster/asset_partition_range_end"] == "north|2026-01-30"
+    assert not after.run_requests and "2026-01-31 is not a day partition" in after.skip_message
+
+
 def test_raw_assets_are_partitioned_by_account_and_day(graph) -> None:
     for key in RAW_ASSET_KEYS.values():
         partitions = graph.get(key).partitions_def

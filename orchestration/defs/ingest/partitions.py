@@ -1,6 +1,8 @@
 """Raw assets are partitioned by seller account (dynamic, kept in step with the accounts file by a sensor)
-x day (UTC, from SPAPI_PARTITIONS_START, default 2026-01-01). A backfill of N days for K accounts is one
-run (single-run backfill policy) that extracts the K accounts in parallel over one N-day window."""
+x day (UTC, from SPAPI_PARTITIONS_START, default 2026-01-01, to SPAPI_PARTITIONS_END inclusive, default
+yesterday: `make ui` ends them with the demo's data, whose world stops on a fixed day). A backfill of N days
+for K accounts is one run (single-run backfill policy) that extracts the K accounts in parallel over one
+N-day window."""
 
 import os
 from datetime import UTC, datetime, timedelta
@@ -10,9 +12,17 @@ import dagster as dg
 ACCOUNT, DAY = "account", "day"
 DEFAULT_PARTITIONS_START = "2026-01-01"
 
+
+
+def _day_after(day: str | None) -> str | None:
+    """Dagster's end_date is exclusive; SPAPI_PARTITIONS_END names the last day, as a person says it."""
+    return (datetime.fromisoformat(day).date() + timedelta(days=1)).isoformat() if day else None
+
+
 accounts_partitions = dg.DynamicPartitionsDefinition(name="seller_accounts")
 days_partitions = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get("SPAPI_PARTITIONS_START", DEFAULT_PARTITIONS_START), timezone="UTC")
+    start_date=os.environ.get("SPAPI_PARTITIONS_START", DEFAULT_PARTITIONS_START),
+    end_date=_day_after(os.environ.get("SPAPI_PARTITIONS_END")), timezone="UTC")
 raw_partitions = dg.MultiPartitionsDefinition({ACCOUNT: accounts_partitions, DAY: days_partitions})
 
 
