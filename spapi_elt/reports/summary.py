@@ -15,7 +15,8 @@ def finance_summary(lakehouse: Path) -> str:
                                "group by 1 order by 2 desc").fetchall()
         findings = con.execute("select kind, currency, count(*), sum(amount) from finance.reconciliation_exceptions "
                                "group by 1, 2 order by 1, 2").fetchall()
-    lines = ["Settlements: " + ", ".join(f"{n} {status}" for status, n in statuses), "Findings:"]
+    settled = ", ".join(f"{n} {status}" for status, n in statuses) or "none yet (Amazon issues one about every 14 days)"
+    lines = ["Settlements: " + settled, "Findings:"]
     lines += [f"  {kind:<28} {n:>4}  {total:>12,.2f} {currency}" for kind, currency, n, total in findings]
     if not findings:
         lines.append("  none")
