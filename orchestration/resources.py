@@ -86,5 +86,5 @@ class SpApiResource(dg.ConfigurableResource):
         protector = self.protector() if reads_buyer_data(resources) else None
         ctx = Extraction(accounts=config, protector=protector, start=start, end=end, buyer_days=buyer_days,
                          client_factory=lambda a, audit, stats: SpApiClient(a, resolve, audit, stats=stats))
-        ctx.progress = Progress(ctx.stats, out=None)  # Dagster reports progress through its own events
+        ctx.progress = Progress(ctx.stats, out=None)  # silent until the asset hands it the run's log
         return ctx

@@ -46,11 +46,13 @@ class AccountFailure:
 
 @dataclass
 class Progress:
-    """Rows per (resource, account), printed every few seconds with the client's call counters."""
+    """Rows per (resource, account), told every few seconds with the client's call counters: printed to `out`, or
+    handed to `emit` (Dagster's run log)."""
 
     stats: CallStats
     out: TextIO | None = sys.stderr
     every_seconds: float = 5.0
+    emit: Callable[[str], None] | None = None
     rows: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     _last: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -58,7 +60,7 @@ class Progress:
     def add(self, resource: str, account: str, rows: int) -> None:
         with self._lock:
             self.rows[(resource, account)] += rows
-        if self.out is not None and time.monotonic() - self._last >= self.every_seconds:
+        if (self.out is not None or self.emit is not None) and time.monotonic() - self._last >= self.every_seconds:
             self._last = time.monotonic()
             self.print_line()
 
@@ -69,8 +71,12 @@ class Progress:
         for account in sorted({a for _, a in rows}):
             calls = self.stats.totals(account)
             parts = ", ".join(f"{r} {n:,}" for (r, a), n in sorted(rows.items()) if a == account)
-            print(f"  ... {account}: {parts} | calls {calls.calls:,}, throttled {calls.throttled:,}, "
-                  f"retries {calls.retries:,}", file=self.out, flush=True)
+            line = (f"  ... {account}: {parts} | calls {calls.calls:,}, throttled {calls.throttled:,}, "
+                    f"retries {calls.retries:,}")
+            if self.emit is not None:
+                self.emit(line.strip())
+            else:
+                print(line, file=self.out, flush=True)
 
 
 @dataclass

@@ -133,6 +133,13 @@ def test_the_settlement_sensor_requests_a_run_per_account_with_new_reports(dagst
     assert json.loads(second.cursor) == json.loads(first.cursor)
 
 
+def test_the_ingest_step_logs_its_progress(dagster_run: DagsterRun) -> None:
+    """Rows, calls, 429s and retries per account every few seconds, in the run's log (it was silent)."""
+    progress = [line for line in dagster_run.logs if line.startswith("... ") and "| calls " in line]
+    assert progress, [line for line in dagster_run.logs if "spapi_raw" in line][:20]
+    assert all(any(name in line for name in dagster_run.accounts) for line in progress)
+
+
 def test_the_runs_succeed(dagster_run: DagsterRun) -> None:
     assert len(dagster_run.accounts) == ARGUMENTS.sellers
     for result in (dagster_run.first, dagster_run.result, dagster_run.rerun):

@@ -19,7 +19,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt_sources.spapi import RESOURCE_TABLES, RESOURCES, spapi_source
 from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.config import AccountsConfig
-from dlt_sources.spapi.extraction import Extraction
+from dlt_sources.spapi.extraction import Extraction, Progress
 from dlt_sources.spapi.settings import SETTLE_MARGIN
 from orchestration.defs.ingest.partitions import partition_window, raw_partitions
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
@@ -82,8 +82,10 @@ def spapi_raw(context: dg.AssetExecutionContext, config: IngestConfig, spapi: Sp
     context.log.info(f"accounts {', '.join(accounts)}; window [{start.isoformat()}, {end.isoformat()})"
                      + ("; resuming from each account's cursor" if config.resume else ""))
     ctx = spapi.extraction(None if config.resume else start, end, accounts, config.buyer_days, selected)
+    ctx.progress = Progress(ctx.stats, out=None, emit=context.log.info)  # rows, calls, 429s into the run's log
     began = time.monotonic()
     result = ingest(ctx, lakehouse.resolved(), selected, purge=config.purge_pii, wait=True, on_wait=context.log.info)
+    ctx.progress.print_line()  # the final counts, however short the run
     run_seconds = round(time.monotonic() - began, 1)
     for name in selected:
         rows = {f"rows/{t}": dg.MetadataValue.int(result.rows.get(t, 0)) for t in RESOURCE_TABLES[name]}
