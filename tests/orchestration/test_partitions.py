@@ -59,3 +59,16 @@ def test_the_dbt_run_of_a_backfill_reads_the_partitions_of_the_backfills_ingest_
 def test_an_unpartitioned_run_outside_a_backfill_has_no_window(instance: dg.DagsterInstance) -> None:
     assert run_partition_keys({}, instance) == []
     assert run_partition_keys({BACKFILL_TAG: "unknown"}, instance) == []
+
+
+def test_the_settlement_sensor_looks_back_from_the_demo_worlds_last_day(monkeypatch) -> None:
+    """Under `make ui` the sandbox's clock is the demo world's, months before the machine's: listing reports
+    created since the machine's 'now - 3 days' was refused by it, on every tick."""
+    from datetime import UTC, datetime, timedelta
+
+    from orchestration.defs.ingest.partitions import covered_until
+
+    monkeypatch.setenv("SPAPI_PARTITIONS_END", "2026-03-31")
+    assert covered_until() == datetime(2026, 4, 1, tzinfo=UTC)
+    monkeypatch.delenv("SPAPI_PARTITIONS_END")
+    assert abs(covered_until() - datetime.now(UTC)) < timedelta(minutes=1)

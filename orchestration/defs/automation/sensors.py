@@ -29,7 +29,7 @@ from dlt_sources.spapi.reports import list_reports, parse_time
 from dlt_sources.spapi.settings import SETTLEMENT_REPORT
 from orchestration.defs.automation.jobs import settlement_files_job, settlements_job
 from orchestration.defs.automation.status import default_status
-from orchestration.defs.ingest.partitions import ACCOUNT, DAY, accounts_partitions
+from orchestration.defs.ingest.partitions import ACCOUNT, DAY, accounts_partitions, covered_until
 from orchestration.defs.ingest.settlement_files import InboxResource
 from orchestration.resources import LakehouseResource, SpApiResource
 from spapi_elt.settlement_inbox import inbox_path, waiting
@@ -46,7 +46,7 @@ def new_settlement_reports_sensor(context: dg.SensorEvaluationContext, spapi: Sp
     requests, skipped = [], []
     for account in config.accounts:
         since = (datetime.fromisoformat(cursor[account.seller_id]) if account.seller_id in cursor
-                 else datetime.now(UTC) - FIRST_LOOK_BACK)
+                 else covered_until() - FIRST_LOOK_BACK)
         try:
             with SpApiClient(account, resolve) as client:
                 reports = list(list_reports(client, SETTLEMENT_REPORT, created_since=since))

@@ -19,6 +19,14 @@ def _day_after(day: str | None) -> str | None:
     return (datetime.fromisoformat(day).date() + timedelta(days=1)).isoformat() if day else None
 
 
+def covered_until() -> datetime:
+    """The newest moment the deployment covers: now, or the end of SPAPI_PARTITIONS_END's day when that is earlier
+    (a demo's world, whose sandbox clock is not the machine's)."""
+    end = _day_after(os.environ.get("SPAPI_PARTITIONS_END"))
+    now = datetime.now(UTC)
+    return min(now, datetime.fromisoformat(end).replace(tzinfo=UTC)) if end else now
+
+
 accounts_partitions = dg.DynamicPartitionsDefinition(name="seller_accounts")
 days_partitions = dg.DailyPartitionsDefinition(
     start_date=os.environ.get("SPAPI_PARTITIONS_START", DEFAULT_PARTITIONS_START),
