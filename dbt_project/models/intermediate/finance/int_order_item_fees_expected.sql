@@ -87,8 +87,7 @@ banded as (
     inner join schedule
         on lines.marketplace_id = schedule.marketplace_id
         and lines.category = schedule.fee_category
-        and lines.purchase_date >= schedule.effective_from
-        and (schedule.effective_to is null or lines.purchase_date <= schedule.effective_to)
+        and {{ in_force('schedule', 'lines.purchase_date') }}
 ),
 
 rules as (
@@ -117,8 +116,7 @@ closing as (
     inner join closing_fees
         on lines.marketplace_id = closing_fees.marketplace_id
         and lines.category = closing_fees.fee_category
-        and lines.purchase_date >= closing_fees.effective_from
-        and (closing_fees.effective_to is null or lines.purchase_date <= closing_fees.effective_to)
+        and {{ in_force('closing_fees', 'lines.purchase_date') }}
 ),
 
 priced as (

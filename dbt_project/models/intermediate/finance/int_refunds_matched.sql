@@ -83,8 +83,7 @@ ruled as (
     left join admin_rules
         on scoped.marketplace_id = admin_rules.marketplace_id
         and scoped.product_scope = admin_rules.product_scope
-        and cast(scoped.refunded_at as date) >= admin_rules.effective_from
-        and (admin_rules.effective_to is null or cast(scoped.refunded_at as date) <= admin_rules.effective_to)
+        and {{ in_force('admin_rules', 'cast(scoped.refunded_at as date)') }}
 )
 
 select
