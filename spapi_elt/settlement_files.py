@@ -38,6 +38,7 @@ class SettlementFile:
 
     name: str
     open: Callable[[], AbstractContextManager[BinaryIO]]
+    path: Path  # the file on disk it is (or is a member of)
 
     def identify(self) -> tuple[str, int, bool]:
         """(SHA-256 of the content, its size in bytes, whether it is valid UTF-8), in one streaming pass."""
@@ -95,10 +96,10 @@ def _files_of(path: Path) -> list[SettlementFile]:
             raise SettlementFileError(f"{path}: not a readable zip archive ({error})") from None
         if not members:
             raise SettlementFileError(f"{path}: the archive holds no files")
-        return [SettlementFile(f"{path}:{member}", _zip_member(path, member)) for member in members]
+        return [SettlementFile(f"{path}:{member}", _zip_member(path, member), path) for member in members]
     if path.suffix.lower() == ".gz":
-        return [SettlementFile(str(path), lambda: gzip.open(path, "rb"))]
-    return [SettlementFile(str(path), lambda: open(path, "rb"))]
+        return [SettlementFile(str(path), lambda: gzip.open(path, "rb"), path)]
+    return [SettlementFile(str(path), lambda: open(path, "rb"), path)]
 
 
 def _zip_member(path: Path, member: str) -> Callable[[], AbstractContextManager[BinaryIO]]:

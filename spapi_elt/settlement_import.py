@@ -53,6 +53,7 @@ class ImportedFile:
     """What became of one file."""
 
     name: str
+    path: Path  # the file on disk (an archive, for one of its members)
     outcome: str  # loaded, changed (a new version of a loaded settlement), identical, already imported, unreadable
     settlement_id: str | None = None
     lines: int = 0
@@ -115,14 +116,13 @@ def import_settlements(paths: list[Path], *, seller_id: str, account: str | None
 def _imported_report_ids(pipe: dlt.Pipeline, seller_id: str) -> set[str]:
     """The file documents already loaded for the seller (report ids `file-...`)."""
     with pipe.sql_client() as client:
-        try:
-            rows = client.execute_sql(
-                "select report_id from settlement_report_documents where seller_id = %s and report_id like 'file-%%'",
-                seller_id)
-        except Exception as error:  # no settlement has been loaded yet: the table does not exist
-            if "settlement_report_documents" not in str(error):
-                raise
-            return set()
+        exists = client.execute_sql("select count(*) from information_schema.tables where table_schema = %s "
+                                    "and table_name = 'settlement_report_documents'", client.dataset_name)
+        if not exists[0][0]:
+            return set()  # no settlement has been loaded yet
+        rows = client.execute_sql(
+            "select report_id from settlement_report_documents where seller_id = %s and report_id like 'file-%%'",
+            seller_id)
     return {row[0] for row in rows or []}
 
 
@@ -143,7 +143,7 @@ def _settlement_files_source(files: list[SettlementFile], seller_id: str, market
 def _file_items(file: SettlementFile, seller_id: str, marketplace_id: str | None, charset: str | None,
                 known: set[str], loaded: dict[str, str], quarantine: Callable[[list[dict[str, Any]]], None],
                 done: Callable[[ImportedFile], None]) -> Iterator[Any]:
-    imported = ImportedFile(file.name, "unreadable")
+    imported = ImportedFile(file.name, file.path, "unreadable")
     try:
         digest, size, utf8 = file.identify()  # a broken archive or gzip stream fails here, before any item
         report_id = f"file-{digest[:32]}"

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlt_sources.spapi.config import AccountsConfig
-from spapi_elt.settlement_files import settlement_files
 from spapi_elt.settlement_import import ImportedFile, import_settlements
 
 IMPORTED, REJECTED = "imported", "rejected"
@@ -67,12 +66,11 @@ def import_inbox(inbox: Path, accounts: AccountsConfig, lakehouse: Path) -> list
         files = found.files.get(account.name, [])
         if not files:
             continue
-        by_name = {f.name: path for path in files for f in settlement_files([path])}
         imported = import_settlements(files, seller_id=account.seller_id, account=account.name,
                                       lakehouse=lakehouse, wait=True)
         errors: dict[Path, list[str]] = {}  # an archive is rejected for any member (the others are loaded)
         for file in imported.unreadable:
-            errors.setdefault(by_name[file.name], []).append(f"{file.name}: {file.error}")
+            errors.setdefault(file.path, []).append(f"{file.name}: {file.error}")
         for path in files:
             _move(path, REJECTED if path in errors else IMPORTED, "\n".join(errors.get(path, [])) or None)
         results.extend(imported.files)
