@@ -10,7 +10,7 @@ run the demo.
     spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30] [--wait]
     spapi-elt rotate-keys [--lakehouse PATH] [--wait]
     spapi-elt credentials set NAME        (the value is read from stdin, never from the command line)
-    spapi-elt credentials check [--config FILE]
+    spapi-elt credentials check [--config FILE] [--resources R,S] [--online]
 
 One run at a time per lakehouse: a second one says who holds it and exits 2, or waits with --wait.
 
@@ -164,8 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     actions = credentials.add_subparsers(dest="action", required=True)
     set_secret = actions.add_parser("set", help="store a secret read from stdin")
     set_secret.add_argument("name")
-    check = actions.add_parser("check", help="report missing secrets and LWA secrets due for rotation")
+    check = actions.add_parser("check", help="name every missing key or secret, LWA secrets due for rotation, "
+                                              "and with --online whether LWA issues each account a token")
     check.add_argument("--config", type=Path, default=accounts_file)
+    check.add_argument("--resources", type=_names,
+                       help="the resources you will run (default: all); the PII keys are checked only when "
+                            "they read buyer data")
+    check.add_argument("--online", action="store_true",
+                       help="request an access token from each account's LWA endpoint (ok / refused / unreachable)")
     return parser
 
 

@@ -9,8 +9,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dlt_sources.spapi import reads_buyer_data, resource_names
-from dlt_sources.spapi.config import ConfigError, credentials_store, load_accounts, secret_resolver
-from spapi_elt.credentials_commands import TrackedSecret, cli_check
+from dlt_sources.spapi.config import ConfigError, load_accounts, secret_resolver
+from dlt_sources.spapi.credentials import CredentialsError
+from spapi_elt.credentials_commands import (
+    Finding,
+    TrackedSecret,
+    cli_check,
+    credentials_file_findings,
+    pii_key_findings,
+    write_findings,
+)
 
 
 def utc_day(text: str) -> datetime:
@@ -192,9 +200,38 @@ def run_rotate_keys(ns: argparse.Namespace) -> int:
 
 
 def run_check(ns: argparse.Namespace) -> int:
+    """Everything a run needs before its first call, every problem named: the credentials file, each account's
+    secrets, the PII keys (only when the resources read buyer data), and with --online one LWA token request
+    per account. 0 all good, 1 a secret expires soon or the file is readable by others, 2 anything missing,
+    expired or refused."""
+    from spapi_elt.lwa_check import check_lwa
+
     accounts = load_accounts(ns.config)
     tracked = []
     for a in accounts.accounts:
         tracked.append(TrackedSecret(f"{a.name}: lwa_client_secret", a.lwa_client_secret, rotates=True))
         tracked.append(TrackedSecret(f"{a.name}: refresh_token", a.refresh_token))
-    return cli_check(tracked, sys.stdout, store=credentials_store(t.ref for t in tracked))
+    store, file_findings = credentials_file_findings(t.ref for t in tracked)
+    worst = write_findings(file_findings, sys.stdout)
+    worst = max(worst, cli_check(tracked, sys.stdout, store=store))
+    resources = resource_names(ns.resources)
+    if reads_buyer_data(resources):
+        worst = max(worst, write_findings(pii_key_findings(), sys.stdout))
+    else:
+        print("--    PII keys not checked: the selected resources read no buyer data")
+    if ns.online:
+        findings = []
+        for account in accounts.accounts:
+            label = f"{account.name}: LWA"
+            try:
+                for ref in (account.lwa_client_secret, account.refresh_token):
+                    ref.resolve(None, store)
+            except CredentialsError:
+                findings.append(Finding(2, label, "not tried: its secrets are missing (above)"))
+                continue
+            outcome = check_lwa(account, lambda ref: ref.resolve(None, store))
+            findings.append(Finding(0 if outcome.state == "ok" else 2, label, f"{outcome.state}: {outcome.detail}"))
+        worst = max(worst, write_findings(findings, sys.stdout))
+    if worst == 2:
+        print("credentials check: FAIL (each problem is named above)", file=sys.stderr)
+    return worst

@@ -1,11 +1,17 @@
 """`spapi-elt credentials set NAME` and `spapi-elt credentials check`: store a secret read from standard
 input in the encrypted credentials file, and report per secret whether it resolves and when it must rotate.
-The file, references and rotation rules are the source's (dlt_sources/spapi/credentials.py)."""
+The file, references and rotation rules are the source's (dlt_sources/spapi/credentials.py).
+
+The check names every problem it finds, one line each, rather than stopping at the first: the credentials
+file (its master key, whether it exists, decrypts and is private), every account's secrets, the PII keys
+(when the checked resources read buyer data), and with --online a real token request per account
+(lwa_check.py)."""
 
 from __future__ import annotations
 
 import getpass
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +29,17 @@ from dlt_sources.spapi.credentials import (
     check_rotation,
     credentials_path,
 )
-from dlt_sources.spapi.keys import KeyMaterialError, load_credentials_key
+from dlt_sources.spapi.keys import (
+    CREDENTIALS_KEY_VAR,
+    HMAC_KEY_VAR,
+    KEYS_VAR,
+    KeyMaterialError,
+    load_credentials_key,
+    load_hmac_key,
+    load_keyring,
+)
+
+STATES = {0: "ok", 1: "warn", 2: "FAIL"}
 
 
 def read_secret_value(stdin: TextIO) -> str:
@@ -102,8 +118,74 @@ def cli_check(secrets: Iterable[TrackedSecret], out: TextIO, today: date | None 
                     code = max(code, 1)
                 else:
                     problems.append(when)
-        state = {0: "ok", 1: "warn", 2: "FAIL"}[code]
+        state = STATES[code]
         detail = "; ".join(problems) or "present"
         out.write(f"{state:<4}  {tracked.label}  [{tracked.ref.describe()}]  {detail}\n")
         worst = max(worst, code)
     return worst
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the check: 0 ok, 1 warn, 2 FAIL; what was checked; what was found (never a secret)."""
+
+    code: int
+    label: str
+    detail: str
+
+
+def write_findings(findings: Iterable[Finding], out: TextIO) -> int:
+    """One line per finding, in the layout of cli_check; returns the worst code."""
+    worst = 0
+    for finding in findings:
+        out.write(f"{STATES[finding.code]:<4}  {finding.label}  {finding.detail}\n")
+        worst = max(worst, finding.code)
+    return worst
+
+
+def credentials_file_findings(refs: Iterable[SecretRef], env: Mapping[str, str] | None = None,
+                              ) -> tuple[CredentialsFile | None, list[Finding]]:
+    """The credentials file, opened if it can be, and every problem on the way: no master key, no file, a file
+    others can read (Amazon: keys accessible only to our own processes), a file the key does not open. Each is
+    named; none stops the others from being looked at. Nothing to check when no secret lives in the file."""
+    env = os.environ if env is None else env
+    if not any(ref.secret for ref in refs):
+        return None, []
+    findings: list[Finding] = []
+    try:
+        key: bytes | None = load_credentials_key(env)
+    except KeyMaterialError as error:
+        findings.append(Finding(2, CREDENTIALS_KEY_VAR, str(error)))
+        key = None
+    path = credentials_path(env)
+    label = f"credentials file {path}"
+    if not path.is_file():
+        findings.append(Finding(2, label, "does not exist: store each secret with `spapi-elt credentials set NAME` "
+                                          "(or point SPAPI_CREDENTIALS_FILE at the file)"))
+        return None, findings
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        findings.append(Finding(1, label, f"mode {mode:o}: others can read it; chmod 600 {path}"))
+    if key is None:
+        return None, findings
+    try:
+        store = CredentialsFile.load(path, key)
+    except CredentialsError as error:
+        findings.append(Finding(2, label, str(error)))
+        return None, findings
+    findings.append(Finding(0, label, f"decrypts with {CREDENTIALS_KEY_VAR}, mode {mode:o}, "
+                                      f"{len(store.names())} secret(s)"))
+    return store, findings
+
+
+def pii_key_findings(env: Mapping[str, str] | None = None) -> list[Finding]:
+    """The PII hashing key and the key-encryption keys: each missing or malformed variable named."""
+    findings = []
+    for variable, load in ((HMAC_KEY_VAR, load_hmac_key), (KEYS_VAR, load_keyring)):
+        try:
+            loaded = load(env)
+        except KeyMaterialError as error:
+            findings.append(Finding(2, getattr(error, "variable", variable), str(error)))
+        else:
+            findings.append(Finding(0, variable, f"loaded: {loaded!r}"))  # the reprs show ids and versions only
+    return findings

@@ -90,7 +90,8 @@ def test_credentials_set_and_check(tmp_path):
     stored = spapi_elt("credentials", "set", "northwind-na", env=env, stdin="Atzr|super-secret-refresh\n")
     assert stored.returncode == 0 and "super-secret" not in stored.stdout + stored.stderr
     assert b"super-secret" not in (tmp_path / "credentials.enc.json").read_bytes()
-    checked = spapi_elt("credentials", "check", "--config", str(EXAMPLE),
+    # Settlements read no buyer data: the PII keys (not set here) are not needed for them.
+    checked = spapi_elt("credentials", "check", "--config", str(EXAMPLE), "--resources", "settlements",
                         env={**env, "SPAPI_LWA_CLIENT_SECRET": "s", "SPAPI_REFRESH_TOKEN_NORTHWIND_EU": "t"})
     lines = checked.stdout.splitlines()
     assert any(line.startswith("ok") and "northwind-na: refresh_token" in line for line in lines)
