@@ -9,6 +9,7 @@ run the demo.
     spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR] [--wait]
     spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30] [--wait]
     spapi-elt rotate-keys [--lakehouse PATH] [--wait]
+    spapi-elt load-cost [--days 90] [--accounts N] [--orders-per-day N] [--listings N] [--report-minutes M] ...
     spapi-elt credentials set NAME        (the value is read from stdin, never from the command line)
     spapi-elt credentials check [--config FILE] [--resources R,S] [--online]
 
@@ -160,6 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--lakehouse", type=Path)
     rotate.add_argument("--wait", **wait)
 
+    cost = commands_.add_parser("load-cost", help="calls and wall-clock time of a first load and of a daily run "
+                                                  "under Amazon's quotas, per resource, for stated volumes")
+    cost.add_argument("--days", type=_at_least(1), default=90, help="the first load's window (default 90)")
+    cost.add_argument("--accounts", type=_at_least(1), default=1)
+    cost.add_argument("--parallel-accounts", type=_at_least(1), default=4,
+                      help="[settings] max_parallel_accounts (default 4)")
+    cost.add_argument("--marketplaces", type=_at_least(1), default=2, help="per account (default 2)")
+    cost.add_argument("--orders-per-day", type=_at_least(0), default=100, help="per account (default 100)")
+    cost.add_argument("--transactions-per-order", type=float, default=1.2,
+                      help="Finances transactions per order (default 1.2)")
+    cost.add_argument("--listings", type=_at_least(0), default=500, help="SKUs per marketplace (default 500)")
+    cost.add_argument("--buyer-days", type=_at_least(0), default=7, help="as `ingest --buyer-days` (default 7)")
+    cost.add_argument("--report-minutes", type=float, default=5.0,
+                      help="minutes Amazon takes to finish a requested report (default 5)")
+
     credentials = commands_.add_parser("credentials", help="the encrypted credentials file")
     actions = credentials.add_subparsers(dest="action", required=True)
     set_secret = actions.add_parser("set", help="store a secret read from stdin")
@@ -193,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.run_report(ns)
         if ns.command == "import-settlements":
             return commands.run_import_settlements(ns)
+        if ns.command == "load-cost":
+            return commands.run_load_cost(ns)
         if ns.action == "set":
             return cli_set_secret(ns.name, sys.stdin, sys.stdout)
         return commands.run_check(ns)

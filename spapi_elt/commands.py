@@ -199,6 +199,17 @@ def run_rotate_keys(ns: argparse.Namespace) -> int:
     return 0
 
 
+def run_load_cost(ns: argparse.Namespace) -> int:
+    from spapi_elt.load_cost import Volume, cost_table
+
+    volume = Volume(accounts=ns.accounts, parallel_accounts=ns.parallel_accounts, marketplaces=ns.marketplaces,
+                    orders_per_day=ns.orders_per_day, transactions_per_order=ns.transactions_per_order,
+                    listings=ns.listings, buyer_days=ns.buyer_days, report_minutes=ns.report_minutes, days=ns.days)
+    print(cost_table(volume))
+    print(f"\nAssumed: {volume.describe()}.")
+    return 0
+
+
 def run_check(ns: argparse.Namespace) -> int:
     """Everything a run needs before its first call, every problem named: the credentials file, each account's
     secrets, the PII keys (only when the resources read buyer data), and with --online one LWA token request
