@@ -33,6 +33,11 @@ RATE_LIMITS: dict[str, tuple[float, int]] = {
     "listFinancialEventsByOrderId": (0.5, 30),
     "listFinancialEvents": (0.5, 30),
     "listTransactions": (0.5, 10),
+    "listBalances": (0.5, 10),
+    "listSummary": (0.5, 10),
+    # Transfers 2024-06-01
+    "listPayouts": (0.5, 10),
+    "listExpectedPayouts": (0.5, 10),
     # Reports 2021-06-30
     "createReport": (0.0167, 15),
     "getReport": (2.0, 15),

@@ -31,8 +31,8 @@ from spapi_sandbox.world import DataArguments
 # Every API module of the sandbox; importing one registers its routes. Modules not written yet are
 # skipped (and reported by `missing_api_modules`), so the server runs while the API grows.
 API_MODULES: tuple[str, ...] = (
-    "auth", "tokens_api", "sellers", "orders", "orders_v0", "finances", "catalog", "inventory", "fees",
-    "reports",
+    "auth", "tokens_api", "sellers", "orders", "orders_v0", "finances", "balances", "summaries", "transfers",
+    "catalog", "inventory", "fees", "reports",
 )
 
 SP_API_AUTH = ("access", "restricted")  # routes that need an x-amz-access-token (and have rate limits)

@@ -181,6 +181,9 @@ class Settlement:
     fund_transfer_status: str = "Succeeded"
     transferred_amount: int | None = None  # None: no deposit (yet)
     charset: str = "UTF-8"  # of the report document: Amazon also sends Cp1252, and Shift_JIS for Amazon.co.jp
+    # What Amazon's financial summary of the settlement (Finances 2024-06-19 listSummary) shows beyond the file's
+    # lines: 0, except on the settlement planted to disagree with its own file.
+    summary_delta: int = 0
 
     @property
     def reissued(self) -> bool:

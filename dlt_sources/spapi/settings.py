@@ -87,6 +87,16 @@ OPERATIONS: dict[str, Operation] = {
         Operation("listTransactions", "GET", "/finances/2024-06-19/transactions", 0.5, 10,
                   paging=Paging(("payload", "nextToken"), "nextToken", ("payload", "transactions")),
                   max_window_days=180),
+        # Finances 2024-06-19 balances and summaries, Transfers 2024-06-01 payouts: bare `nextToken` repeated with
+        # the arguments; role Finance and Accounting, no Restricted Data Token.
+        Operation("listBalances", "GET", "/finances/2024-06-19/balances", 0.5, 10,
+                  paging=Paging(("nextToken",), "nextToken", ("balances",))),
+        Operation("listSummary", "GET", "/finances/2024-06-19/summary", 0.5, 10,
+                  paging=Paging(("nextToken",), "nextToken", ("summaries",))),
+        Operation("listPayouts", "GET", "/finances/transfers/2024-06-01/payouts", 0.5, 10,
+                  paging=Paging(("nextToken",), "nextToken", ("payouts",))),
+        Operation("listExpectedPayouts", "GET", "/finances/transfers/2024-06-01/payouts/expected", 0.5, 10,
+                  paging=Paging(("nextToken",), "nextToken", ("expectedPayouts",))),
         Operation("createReport", "POST", "/reports/2021-06-30/reports", 0.0167, 15),
         Operation("getReports", "GET", "/reports/2021-06-30/reports", 0.0222, 10,
                   paging=Paging(("nextToken",), "nextToken", ("reports",), token_alone=True)),

@@ -28,6 +28,10 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "fba_reimbursements": ("seller_id", "reimbursement_id", "sku"),
     "fee_estimates": ("seller_id", "marketplace_id", "sku"),
     "inventory_ledger": ("seller_id", "reference_id", "event_type", "msku", "fulfillment_center", "disposition"),
+    "balances": ("seller_id", "marketplace_id", "account_type", "balance_type"),
+    "expected_payouts": ("seller_id", "marketplace_id", "account_type", "period_start"),
+    "payouts": ("seller_id", "payout_id"),
+    "settlement_summaries": ("seller_id", "settlement_id", "breakdown_path"),
 }
 
 MONEY = {"data_type": "decimal", "precision": 18, "scale": 2}
@@ -39,6 +43,10 @@ COLUMN_HINTS: dict[str, dict[str, dict[str, Any]]] = {
     # `error`: why a document could not be read (settlements.py); declared so the column exists before the first.
     "settlement_report_documents": {"created_at": {"data_type": "timestamp"},
                                     "error": {"data_type": "text", "nullable": True}},
+    "balances": {"amount": MONEY},
+    "expected_payouts": {"amount": MONEY},
+    "payouts": {"amount": MONEY, "failure_reason": {"data_type": "text", "nullable": True}},
+    "settlement_summaries": {"amount": MONEY, "net_proceeds": MONEY},
     # Records without an HTTP call (a settlement file imported, a purge) leave these empty.
     "api_audit_log": {"status": {"data_type": "bigint", "nullable": True},
                       "latency_ms": {"data_type": "double", "nullable": True}},

@@ -52,7 +52,7 @@ FILTERABLE_IDENTIFIERS = ("FINANCIAL_EVENT_GROUP_ID", "ORDER_ID")
 
 # --- listFinancialEventGroups ----------------------------------------------------------------------
 
-def _account_tail(seller_id: str) -> str:
+def account_tail(seller_id: str) -> str:
     """The last digits of the seller's bank account, stable per seller."""
     return str(int(hashlib.sha256(f"account-tail:{seller_id}".encode()).hexdigest()[:8], 16) % 1000).zfill(3)
 
@@ -82,7 +82,7 @@ def render_group(settlement: Settlement, beginning: int, now: float) -> dict[str
             out["ConvertedTotal"] = currency_finances_v0(settlement.transferred_amount, currency)
             out["FundTransferDate"] = iso(settlement.deposit_at)
             out["TraceId"] = settlement.trace_id
-        out["AccountTail"] = _account_tail(settlement.seller_id)
+        out["AccountTail"] = account_tail(settlement.seller_id)
     else:
         out["ProcessingStatus"] = "Open"
         out["FundTransferStatus"] = "Unknown"

@@ -59,6 +59,9 @@ class Context:
                 return order.order_id
         raise LookupError(f"no {status} {channel} order for seller {seller}")
 
+    def settlement_id(self, seller: int) -> str:
+        return next(s.settlement_id for s in self.api.seller(seller).settlements if s.closed)
+
     def sku(self, seller: int) -> tuple[str, str]:
         product = next(p for p in self.api.seller(seller).products if p.fulfillment_channel == "AFN")
         return product.sku, product.asin
@@ -203,6 +206,38 @@ CASES: dict[str, Cases] = {
         lambda ctx, s: Call("GET", "/finances/2024-06-19/transactions", {}, expect=400),
         lambda ctx, s: Call("GET", "/finances/2024-06-19/transactions",
                             {"postedAfter": "2026-02-15T00:00:00Z", "marketplaceId": "XXXXXXXX"}, expect=400),
+    ]),
+    "listBalances": Cases("finances_2024-06-19.json", [
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/balances"),
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/balances",
+                            {"marketplaceIds": ctx.market(s), "balanceType": "RESERVED"}),
+    ], [
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/balances", {"balanceType": "EVERYTHING"}, expect=400),
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/balances", {"marketplaceIds": "XXXXXXXX"}, expect=400),
+    ]),
+    "listSummary": Cases("finances_2024-06-19.json", [
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/summary", {
+            "relatedIdentifierName": "SETTLEMENT_ID", "relatedIdentifierValue": ctx.settlement_id(s)}),
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/summary",
+                            {"periodStart": "2026-02-01", "periodEnd": "2026-02-14"}),
+    ], [
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/summary",
+                            {"relatedIdentifierName": "ORDER_ID", "relatedIdentifierValue": "1"}, expect=400),
+        lambda ctx, s: Call("GET", "/finances/2024-06-19/summary", {"periodStart": "soon"}, expect=400),
+    ]),
+    "listPayouts": Cases("transfers_2024-06-01.json", [
+        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts"),
+        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts",
+                            {"marketplaceIds": ctx.market(s), "createdAfter": "2026-02-01T00:00:00Z"}),
+    ], [
+        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts", {"createdAfter": "soon"},
+                            expect=400),
+    ]),
+    "listExpectedPayouts": Cases("transfers_2024-06-01.json", [
+        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts/expected"),
+    ], [
+        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts/expected",
+                            {"marketplaceIds": "XXXXXXXX"}, expect=400),
     ]),
     "searchCatalogItems": Cases("catalogItems_2022-04-01.json", [
         lambda ctx, s: Call("GET", "/catalog/2022-04-01/items", {

@@ -12,14 +12,19 @@ from decimal import Decimal
 
 import pytest
 
-from tests.built_lakehouse import BuiltLakehouse
+from spapi_sandbox.api.balances import open_balance, settlement_marketplaces
+from spapi_sandbox.generate import build_world
+from spapi_sandbox.marketplaces import MARKETPLACES
+from spapi_sandbox.money import minor_digits
+from tests.built_lakehouse import ORACLE_ARGUMENTS, BuiltLakehouse
 
 pytestmark = pytest.mark.integration
 
 # The kinds the sandbox can plant (spapi_sandbox/generate.py); the mart may report others besides.
 TRUTH_KINDS = ("referral_fee_overcharged", "closing_fee_overcharged", "fba_fee_overcharged", "refund_admin_fee_wrong",
                "order_not_settled",
-               "inventory_not_reimbursed", "reimbursement_below_value", "deposit_missing", "deposit_mismatch")
+               "inventory_not_reimbursed", "reimbursement_below_value", "deposit_missing", "deposit_mismatch",
+               "settlement_summary_mismatch")
 
 Key = tuple[str, str, str, str, str]
 
@@ -115,3 +120,40 @@ def test_drill_down_adds_up_to_each_settlement(built_lakehouse: BuiltLakehouse) 
 def test_no_line_is_unmapped(built_lakehouse: BuiltLakehouse) -> None:
     assert built_lakehouse.query(
         "select count(*) from finance.settlement_lines where category = 'unmapped'") == [(0,)]
+
+
+def test_amazons_summary_agrees_with_each_settlement_but_the_planted_one(built_lakehouse: BuiltLakehouse) -> None:
+    """Every settlement has Amazon's summary, label for label the file's; only the planted ones differ, by the
+    planted amount in net proceeds and in one category."""
+    planted_deltas = {d["reference_id"]: Decimal(d["amount"]) for d in built_lakehouse.truth["discrepancies"]
+                      if d["kind"] == "settlement_summary_mismatch"}
+    rows = built_lakehouse.query("""
+        select settlement_id, summary_difference_amount, summary_labels_matched, summary_mismatched_category_count
+        from finance.settlements""")
+    assert len(rows) == len(built_lakehouse.truth["settlements"])
+    assert planted_deltas and set(planted_deltas) <= {r[0] for r in rows}
+    for settlement_id, difference, labels_matched, mismatched in rows:
+        assert labels_matched is True, settlement_id
+        delta = planted_deltas.get(settlement_id, Decimal(0))
+        assert difference == delta, settlement_id
+        assert mismatched == (1 if delta else 0), settlement_id
+
+
+def test_the_forecast_shows_amazons_expected_payout_and_the_difference(built_lakehouse: BuiltLakehouse) -> None:
+    """Each open group's row carries the payout the sandbox's world expects for its period (what the period would
+    deposit if it closed now, spapi_sandbox/api/balances.py), and Amazon's figure minus ours."""
+    world = build_world(ORACLE_ARGUMENTS)
+    amazon = {(seller.account.seller_id, deposit.settlement.event_group_id):
+              Decimal(deposit.amount).scaleb(-minor_digits(MARKETPLACES[code].currency))
+              for seller in world.sellers for code in settlement_marketplaces(seller)
+              for deposit in open_balance(seller, code, world.now).deposits}
+    rows = built_lakehouse.query("""
+        select seller_id, financial_event_group_id, expected_amount, amazon_expected_amount, amazon_difference_amount,
+               amazon_payout_status
+        from finance.payout_forecast""")
+    assert rows and len(rows) == len(amazon)
+    for seller_id, group_id, ours, theirs, difference, status in rows:
+        assert theirs == amazon[(seller_id, group_id)], group_id
+        assert difference == theirs - ours, group_id
+        assert status == ("SCHEDULED" if theirs > 0 else "NO_PAYOUT_EXPECTED"), group_id
+

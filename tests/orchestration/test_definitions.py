@@ -22,8 +22,9 @@ from spapi_elt.dbt_runner import DBT_PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = DBT_PROJECT / "models"
-# Raw data no mart reads, each for a reason: buyer PII is never staged; inventory is staged for analysts.
-NOT_IN_MARTS = {"order_buyers", "inventory"}
+# Raw data no mart reads, each for a reason: buyer PII is never staged; inventory and Amazon's balances are staged
+# for analysts.
+NOT_IN_MARTS = {"order_buyers", "inventory", "balances"}
 
 
 @pytest.fixture(scope="module")

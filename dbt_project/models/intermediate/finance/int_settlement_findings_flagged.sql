@@ -1,6 +1,6 @@
 {#- Settlement findings (rows of finance.reconciliation_exceptions), from finance.settlements' reconciliation
     and the categorised lines: a deposit missing or differing from the settlement's total, lines that do not
-    add up to it, a re-issued settlement, lines whose labels the category seed does not know. -#}
+    add up to it, Amazon's summary disagreeing with the lines, a re-issued settlement, lines whose labels the category seed does not know. -#}
 with settlements as (
     select * from {{ ref('settlements') }}
 )
@@ -57,6 +57,27 @@ select
         || ' but its lines add up to ' || {{ to_text('lines_amount') }} || '.' as explanation
 from settlements
 where reported_total_amount <> lines_amount
+
+union all
+
+-- Amazon's own summary of the settlement (listSummary) disagrees with the file's lines: in net proceeds, or in a
+-- category's amount where the summary's labels are the file's.
+select
+    'settlement_summary_mismatch' as kind,
+    seller_id,
+    marketplace_id,
+    settlement_id as reference_id,
+    settlement_id,
+    cast(null as {{ dbt.type_string() }}) as sku,
+    lines_amount as expected,
+    summary_net_proceeds_amount as actual,
+    currency,
+    'Amazon''s summary of settlement ' || settlement_id || ' shows net proceeds of '
+        || {{ to_text('summary_net_proceeds_amount') }} || ' but its lines add up to ' || {{ to_text('lines_amount') }}
+        || coalesce('; first category that differs: ' || summary_first_mismatched_category, '') || '.' as explanation
+from settlements
+where summary_net_proceeds_amount is not null
+    and (summary_net_proceeds_amount <> lines_amount or summary_mismatched_category_count > 0)
 
 union all
 

@@ -2,7 +2,9 @@
     The account's own history (closed groups of the same seller and currency) gives the period length
     (the latest closed period's),
     the lag from period end to transfer and the average net amount per day; without history, 14 days,
-    2 days and the amount posted so far. expected_amount = posted so far + daily average x days left. -#}
+    2 days and the amount posted so far. expected_amount = posted so far + daily average x days left.
+    Next to it, Amazon's own expected payout for the same period (Transfers 2024-06-01 listExpectedPayouts: the
+    same seller, currency and period start) and the difference, Amazon's minus ours. -#}
 {%- set as_of_ts = "cast(" ~ as_of_date() ~ " as timestamp)" -%}
 
 with groups as (
@@ -51,6 +53,11 @@ open_groups as (
     where groups.processing_status = 'Open'
 ),
 
+amazon_expected as (
+    select seller_id, currency, period_start_at, amount, status, scheduled_at
+    from {{ ref('stg_spapi__expected_payouts') }}
+),
+
 projected as (
     select
         *,
@@ -73,8 +80,17 @@ select
         as expected_deposit_date,
     {{ money('posted_amount') }} as posted_amount,
     {{ money('posted_amount + coalesce(average_daily_amount, 0) * days_left') }} as expected_amount,
-    cast(history_group_count as bigint) as history_group_count
+    cast(history_group_count as bigint) as history_group_count,
+    amazon_expected.amount as amazon_expected_amount,
+    amazon_expected.status as amazon_payout_status,
+    cast(amazon_expected.scheduled_at as date) as amazon_scheduled_date,
+    {{ money('amazon_expected.amount - ' ~ money('posted_amount + coalesce(average_daily_amount, 0) * days_left')) }}
+        as amazon_difference_amount
 from projected
 left join {{ ref('int_currency_marketplaces_resolved') }} as currency_marketplaces
     on projected.seller_id = currency_marketplaces.seller_id
     and projected.currency = currency_marketplaces.currency
+left join amazon_expected
+    on projected.seller_id = amazon_expected.seller_id
+    and projected.currency = amazon_expected.currency
+    and projected.group_start_at = amazon_expected.period_start_at

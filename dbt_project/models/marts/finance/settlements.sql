@@ -10,7 +10,10 @@
     - no deposit data: the seller's financial event groups (Finances API) do not reach back to the settlement,
       so its deposit cannot be checked (a settlement file imported from Seller Central, older than the API's
       data or without API access). A missing event group is only a finding where groups cover the period;
-    - open: the deposit is not due yet (still processing). -#}
+    - open: the deposit is not due yet (still processing).
+    Amazon's own summary of the settlement (Finances 2024-06-19 listSummary), where loaded, is compared with the
+    lines by category (intermediate.int_settlement_summaries_compared); a disagreement is a finding
+    (settlement_summary_mismatch), not a status. -#}
 with settlements as (
     select * from {{ ref('stg_spapi__settlement_reports') }}
 ),
@@ -41,6 +44,10 @@ groups as (
 
 -- How far back each seller's event groups reach. The group that follows a settlement starts where it ends,
 -- so a settlement whose own group is missing is still covered by its successor's.
+summaries as (
+    select * from {{ ref('int_settlement_summaries_compared') }}
+),
+
 event_groups_from as (
     select seller_id, min(group_start_at) as first_group_start_at
     from {{ ref('stg_spapi__financial_event_groups') }}
@@ -61,6 +68,10 @@ joined as (
         groups.fund_transfer_status,
         groups.fund_transferred_at,
         groups.transferred_amount,
+        summaries.summary_net_proceeds_amount,
+        summaries.summary_labels_matched,
+        summaries.summary_mismatched_category_count,
+        summaries.summary_first_mismatched_category,
         coalesce(event_groups_from.first_group_start_at <= settlements.settlement_end_at, false)
             as deposit_checkable
     from settlements
@@ -73,6 +84,9 @@ joined as (
     left join groups
         on settlements.seller_id = groups.seller_id
         and settlements.settlement_id = groups.settlement_id
+    left join summaries
+        on settlements.seller_id = summaries.seller_id
+        and settlements.settlement_id = summaries.settlement_id
     left join event_groups_from
         on settlements.seller_id = event_groups_from.seller_id
 )
@@ -101,6 +115,11 @@ select
     fund_transferred_at,
     transferred_amount,
     {{ money('total_amount - transferred_amount') }} as deposit_difference_amount,
+    summary_net_proceeds_amount,
+    {{ money('summary_net_proceeds_amount - lines_amount') }} as summary_difference_amount,
+    summary_labels_matched,
+    summary_mismatched_category_count,
+    summary_first_mismatched_category,
     case
         when total_amount <> lines_amount then 'difference'
         when total_amount = 0 and coalesce(transferred_amount, 0) = 0 then 'reconciled'
