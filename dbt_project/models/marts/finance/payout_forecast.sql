@@ -66,6 +66,7 @@ select
     projected.financial_event_group_id,
     projected.seller_id,
     currency_marketplaces.marketplace_id,
+    {{ named_columns('projected.seller_id') }},
     projected.currency,
     group_start_at,
     expected_close_at,
@@ -78,3 +79,4 @@ from projected
 left join {{ ref('int_currency_marketplaces_resolved') }} as currency_marketplaces
     on projected.seller_id = currency_marketplaces.seller_id
     and projected.currency = currency_marketplaces.currency
+{{ join_names('projected.seller_id', 'currency_marketplaces.marketplace_id') }}

@@ -81,6 +81,7 @@ select
     settlement_id,
     seller_id,
     marketplace_id,
+    {{ named_columns('joined.seller_id') }},
     settlement_start_at,
     settlement_end_at,
     deposit_date,
@@ -113,3 +114,4 @@ select
         else 'open'
     end as reconciliation_status
 from joined
+{{ join_names('joined.seller_id', 'joined.marketplace_id') }}
