@@ -46,11 +46,12 @@ for n in range(count):
     transaction, amount_type, description, category = kinds[n % 4]
     lines.append({"settlement_id": str(11000000000 + n // 50000), "line_number": n + 1,
                   "posted_date": first + timedelta(days=(n // 3000) % 365), "marketplace_id": "A1PA6795UKMFR9",
+                  "marketplace_name": "Amazon.de",
                   "transaction_type": transaction, "amount_type": amount_type, "amount_description": description,
                   "category": category, "order_id": f"302-{n:07d}-{n % 9973:07d}", "adjustment_id": None,
                   "sku": f"SKU-{n % 400:04d}", "quantity": 1 + n % 3, "fulfillment_channel": "AFN",
                   "amount": Decimal(n % 10000 - 3000) / 100, "currency": "EUR"})
-data = ReportData("A1SELLER", "bench", first, first + timedelta(days=365), [], [], lines, [], [], [], [], [])
+data = ReportData("A1SELLER", "bench", first, first + timedelta(days=365), [], [], lines, [], [], [], [], [], [])
 
 t0 = time.perf_counter()
 if mode == "product":

@@ -121,7 +121,7 @@ def run_report(ns: argparse.Namespace) -> int:
     import duckdb
 
     from spapi_elt.lakehouse import lakehouse_path
-    from spapi_elt.reports import publish_reports, reports_dir
+    from spapi_elt.reports import publish_reports, publish_rollup, reports_dir
 
     path = lakehouse_path(ns.lakehouse)
     if not path.exists():
@@ -130,12 +130,15 @@ def run_report(ns: argparse.Namespace) -> int:
     folder = reports_dir(str(ns.out) if ns.out else None, path)
     try:
         published = publish_reports(path, folder, names, wait=ns.wait)
+        rollup = publish_rollup(path, folder, names, wait=ns.wait)
     except duckdb.CatalogException as error:  # the marts are not there: say what to run, not a traceback
         raise ConfigError(f"the marts are not built in {path} ({str(error).splitlines()[0]}): "
                           "run `spapi-elt transform` first") from None
     for report in published:
         print(f"{report.account}: {report.settlements} settlements, {report.exceptions} exceptions\n"
               f"  {report.workbook}\n  {report.page}")
+    if rollup:
+        print(f"All accounts, per account and currency:\n  {rollup}")
     if not published:
         print(f"No settlements in {path}: no report written.")
     return 0

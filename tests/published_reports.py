@@ -1,5 +1,6 @@
-"""The published reports: the built lakehouse (tests/built_lakehouse.py, shared with tests/dbt_project) and
-one report pair per seller published from it once per session, for the report tests and the Dagster asset's tests."""
+"""The published reports: the built lakehouse (tests/built_lakehouse.py, shared with tests/dbt_project), one report
+pair per seller and the all-accounts workbook published from it once per session, for the report tests and the
+Dagster asset's tests."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from dlt_sources.spapi.config import parse_accounts
 from spapi_elt import demo
-from spapi_elt.reports import PublishedReport, publish_reports
+from spapi_elt.reports import PublishedReport, publish_reports, publish_rollup
 from tests.built_lakehouse import BuiltLakehouse
 
 
@@ -20,6 +21,7 @@ class Published:
     folder: Path
     reports: list[PublishedReport]
     lakehouse: BuiltLakehouse
+    rollup: Path | None
 
 
 def account_names(lakehouse: BuiltLakehouse) -> dict[str, str]:
@@ -33,5 +35,6 @@ def published(built_lakehouse: BuiltLakehouse,
               tmp_path_factory: pytest.TempPathFactory) -> Published:
     assert built_lakehouse.returncode == 0, built_lakehouse.build_output[-5000:]
     folder = tmp_path_factory.mktemp("reports")
-    return Published(folder, publish_reports(built_lakehouse.path, folder, account_names(built_lakehouse)),
-                     built_lakehouse)
+    names = account_names(built_lakehouse)
+    return Published(folder, publish_reports(built_lakehouse.path, folder, names), built_lakehouse,
+                     publish_rollup(built_lakehouse.path, folder, names))

@@ -7,9 +7,9 @@ from the finance and ROI marts. Plain Python (no Dagster): the asset in orchestr
     charts.py    inline SVG charts
     page.py      the self-contained HTML page
     publish.py   atomic write (temporary file, fsync, os.replace)
-    generate.py  one pair per seller into the reports folder
+    generate.py  one pair per seller into the reports folder, and the all-accounts roll-up
 """
 
-from spapi_elt.reports.generate import PublishedReport, publish_reports, reports_dir
+from spapi_elt.reports.generate import PublishedReport, publish_reports, publish_rollup, reports_dir
 
-__all__ = ["PublishedReport", "publish_reports", "reports_dir"]
+__all__ = ["PublishedReport", "publish_reports", "publish_rollup", "reports_dir"]

@@ -5,7 +5,8 @@ Folder: `<reports>/<account>/settlement-reconciliation_<account>_<first day>_<la
 data/reports/ for the default data/lakehouse.duckdb, and the demo's reports stay in the demo's folder).
 The period runs from the first settlement's start to the last settlement's end: a re-run over the same
 settlements replaces the pair; a new settlement starts a new pair and leaves the previous one as it was
-handed out.
+handed out. For aggregators, `<reports>/all-accounts/settlement-reconciliation_all-accounts_<first>_<last>.xlsx`
+sums every account per currency (its own folder: an account's report never shows another account's figures).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spapi_elt.lakehouse_lock import lakehouse_lock
-from spapi_elt.reports.marts import connect, read_report, sellers
+from spapi_elt.reports.marts import connect, read_report, read_rollup, sellers
 from spapi_elt.reports.page import render_page
 from spapi_elt.reports.publish import publish
-from spapi_elt.reports.workbook import write_workbook
+from spapi_elt.reports.workbook import write_rollup, write_workbook
 
 REPORTS_DIR_ENV = "SPAPI_REPORTS_DIR"
 PREFIX = "settlement-reconciliation"
+ROLLUP_NAME = "all-accounts"
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,16 @@ def publish_reports(lakehouse: Path, folder: Path, names: Mapping[str, str], wai
             published.append(PublishedReport(seller_id, account, workbook, page, len(data.settlements),
                                              len(data.exceptions)))
     return published
+
+
+def publish_rollup(lakehouse: Path, folder: Path, names: Mapping[str, str], wait: bool = False) -> Path | None:
+    """The all-accounts workbook (None without settlements), named by the period all accounts' settlements cover."""
+    with lakehouse_lock(lakehouse, "report", wait=wait), connect(str(lakehouse)) as con:
+        periods = sellers(con)
+        if not periods:
+            return None
+        first_day, last_day = min(p[1] for p in periods), max(p[2] for p in periods)
+        rows = read_rollup(con, names)
+    stem = f"{PREFIX}_{ROLLUP_NAME}_{first_day.isoformat()}_{last_day.isoformat()}"
+    return publish(folder / ROLLUP_NAME / f"{stem}.xlsx",
+                   lambda file: write_rollup(rows, first_day.isoformat(), last_day.isoformat(), file))

@@ -7,6 +7,7 @@ with each other. The DuckDB file is opened read-only: the report never writes th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,18 +17,18 @@ import duckdb
 Row = dict[str, Any]
 
 SETTLEMENTS_SQL = """
-    select settlement_id, marketplace_id, currency, settlement_start_at, settlement_end_at, deposit_date,
-           reported_total_amount, lines_amount, difference_amount,
-           financial_event_group_id is not null as deposit_matched, event_group_match_method,
-           fund_transfer_status, fund_transferred_at, transferred_amount, deposit_difference_amount,
-           reconciliation_status, is_reissued, line_count
+    select settlement_id, reconciliation_status, deposit_received, deposit_minus_total_amount,
+           lines_minus_total_amount, marketplace_name, currency, settlement_start_at, settlement_end_at, deposit_date,
+           reported_total_amount, transferred_amount, lines_amount, fund_transfer_status, fund_transferred_at,
+           event_group_match_method, is_reissued, line_count, marketplace_id
     from finance.settlements
     where seller_id = $seller
     order by settlement_start_at, marketplace_id, settlement_id
 """
 
 EXCEPTIONS_SQL = """
-    select kind, marketplace_id, reference_id, settlement_id, sku, expected, actual, difference, amount, currency,
+    select kind, marketplace_id, marketplace_name, reference_id, settlement_id,
+           sku, expected, actual, difference, amount, currency,
            explanation, reconciliation_exception_id
     from finance.reconciliation_exceptions
     where seller_id = $seller
@@ -35,7 +36,8 @@ EXCEPTIONS_SQL = """
 """
 
 LINES_SQL = """
-    select settlement_id, line_number, posted_date, marketplace_id, transaction_type, amount_type,
+    select settlement_id, line_number, posted_date, marketplace_id, marketplace_name, transaction_type,
+           amount_type,
            amount_description, category, order_id, adjustment_id, sku, quantity, fulfillment_channel, amount, currency
     from finance.settlement_lines
     where seller_id = $seller
@@ -43,7 +45,8 @@ LINES_SQL = """
 """
 
 SKUS_SQL = """
-    select marketplace_id, sku, first_posted_date, last_posted_date, currency, units_sold, units_refunded,
+    select marketplace_id, marketplace_name, sku, first_posted_date, last_posted_date, currency, units_sold,
+           units_refunded,
            gross_sales, refunds, liquidation_proceeds, referral_fees, fba_fees, other_fees, storage_fees, ad_spend,
            net_proceeds, contribution_before_cogs, cogs, contribution_margin, margin_pct, roi_pct, tacos_pct
     from roi.sku_profitability_to_date
@@ -53,8 +56,8 @@ SKUS_SQL = """
 
 # The ROI ranking is a selection (order and limit), done in SQL; SKUs without a known ROI are not ranked.
 RANKED_SKUS_SQL = """
-    select marketplace_id, sku, currency, roi_pct, contribution_margin, cogs, gross_sales, liquidation_proceeds,
-           units_sold, first_posted_date, last_posted_date
+    select marketplace_id, marketplace_name, sku, currency, roi_pct, contribution_margin, cogs, gross_sales,
+           liquidation_proceeds, units_sold, first_posted_date, last_posted_date
     from roi.sku_profitability_to_date
     where seller_id = $seller and roi_pct is not null
     order by roi_pct {direction}, marketplace_id, sku
@@ -62,7 +65,8 @@ RANKED_SKUS_SQL = """
 """
 
 PAYOUTS_SQL = """
-    select financial_event_group_id, marketplace_id, settlement_id, currency, deposit_date, payout_status,
+    select financial_event_group_id, marketplace_id, marketplace_name, settlement_id, currency, deposit_date,
+           payout_status,
            fund_transfer_status, transferred_amount, settlement_total_amount, group_end_at
     from finance.payouts
     where seller_id = $seller and settlement_id is not null
@@ -70,10 +74,54 @@ PAYOUTS_SQL = """
 """
 
 MONTHS_SQL = """
-    select marketplace_id, posted_month, currency, gross_sales, amazon_fees, fees_pct_of_sales
+    select marketplace_id, marketplace_name, posted_month, currency, gross_sales, amazon_fees, fees_pct_of_sales
     from roi.marketplace_pnl
     where seller_id = $seller and posted_month between date_trunc('month', $first) and $last
     order by posted_month, marketplace_id
+"""
+
+PNL_SQL = """
+    select posted_month, marketplace_id, marketplace_name, currency, gross_sales, shipping_revenue, promotions, refunds,
+           referral_fees, refund_commissions, fba_fees, storage_fees, other_fees, ad_spend, reimbursements,
+           liquidation_proceeds, adjustments, unmapped_amount, tax_collected, tax_withheld, net_proceeds, amazon_fees,
+           fees_pct_of_sales
+    from roi.marketplace_pnl
+    where seller_id = $seller
+    order by posted_month, currency, marketplace_name
+"""
+
+# The all-accounts roll-up: each mart summed per account and currency, never across currencies. Sums only (no
+# figure is derived), so each cell is the sum of the account's rows of its mart.
+ROLLUP_SQL = """
+    with settled as (
+        select seller_id, any_value(account_name) as account_name, currency, count(*) as settlements,
+               count(*) filter (where reconciliation_status <> 'reconciled') as settlements_not_reconciled,
+               sum(reported_total_amount) as reported_total_amount, sum(transferred_amount) as transferred_amount,
+               sum(deposit_minus_total_amount) as deposit_minus_total_amount,
+               sum(lines_minus_total_amount) as lines_minus_total_amount
+        from finance.settlements
+        group by seller_id, currency
+    ),
+    found as (
+        select seller_id, currency, count(*) as exceptions, sum(amount) as money_at_stake
+        from finance.reconciliation_exceptions
+        group by seller_id, currency
+    ),
+    pnl as (
+        select seller_id, currency, sum(gross_sales) as gross_sales, sum(amazon_fees) as amazon_fees,
+               sum(net_proceeds) as net_proceeds
+        from roi.marketplace_pnl
+        group by seller_id, currency
+    )
+    select settled.account_name, settled.seller_id, settled.currency, settled.settlements,
+           settled.settlements_not_reconciled, settled.reported_total_amount, settled.transferred_amount,
+           settled.deposit_minus_total_amount, settled.lines_minus_total_amount,
+           coalesce(found.exceptions, 0) as exceptions, coalesce(found.money_at_stake, 0) as money_at_stake,
+           pnl.gross_sales, pnl.amazon_fees, pnl.net_proceeds
+    from settled
+    left join found on settled.seller_id = found.seller_id and settled.currency = found.currency
+    left join pnl on settled.seller_id = pnl.seller_id and settled.currency = pnl.currency
+    order by settled.account_name, settled.seller_id, settled.currency
 """
 
 SELLERS_SQL = """
@@ -100,6 +148,7 @@ class ReportData:
     bottom_skus: list[Row]  # worst ROI first
     payouts: list[Row]
     months: list[Row]
+    pnl: list[Row]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> list[Row]:
@@ -125,7 +174,17 @@ def read_report(con: duckdb.DuckDBPyConnection, seller_id: str, account: str, fi
         top_skus=_rows(con, RANKED_SKUS_SQL.format(direction="desc"), seller=seller_id, limit=ranked),
         bottom_skus=_rows(con, RANKED_SKUS_SQL.format(direction="asc"), seller=seller_id, limit=ranked),
         payouts=_rows(con, PAYOUTS_SQL, seller=seller_id),
-        months=_rows(con, MONTHS_SQL, seller=seller_id, first=first_day, last=last_day))
+        months=_rows(con, MONTHS_SQL, seller=seller_id, first=first_day, last=last_day),
+        pnl=_rows(con, PNL_SQL, seller=seller_id))
+
+
+def read_rollup(con: duckdb.DuckDBPyConnection, names: Mapping[str, str]) -> list[Row]:
+    """Every account's totals per currency; `names` (seller id -> the accounts file's name) wins over the mart's
+    account name, so the roll-up names accounts as their report folders do."""
+    rows = _rows(con, ROLLUP_SQL)
+    for row in rows:
+        row["account_name"] = names.get(row["seller_id"]) or row["account_name"]
+    return sorted(rows, key=lambda r: (r["account_name"], r["seller_id"], r["currency"]))
 
 
 def connect(path: str) -> duckdb.DuckDBPyConnection:

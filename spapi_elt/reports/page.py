@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from spapi_elt.reports.charts import Group, Mark, bar_chart, column_chart
-from spapi_elt.reports.columns import EXCEPTIONS, SUMMARY, Column
+from spapi_elt.reports.columns import EXCEPTIONS, SIGN_CONVENTION, SUMMARY, Column
 from spapi_elt.reports.marts import ReportData, Row
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -45,6 +45,24 @@ svg .mark:hover { opacity: .75; } svg .hollow { fill: none !important; stroke-wi
 .s3 { fill: #b42318; stroke: #b42318; } .s4 { fill: #7048e8; stroke: #7048e8; } .s5 { fill: #0c8599; stroke: #0c8599; }
 .s6 { fill: #868e96; stroke: #868e96; } .s7 { fill: #e64980; stroke: #e64980; }
 .empty { color: #52606d; font-style: italic; }
+.note { color: #52606d; margin: 0 0 6px; max-width: 960px; }
+td.no { color: #b42318; font-weight: 600; }
+th[title] { text-decoration: underline dotted; cursor: help; }
+/* Print: every column on the page (no scroll box clips a wide table), landscape, the header row repeated on every
+   page, rows and charts never cut in half. */
+@media print {
+  @page { size: landscape; margin: 10mm; }
+  body { margin: 0; font-size: 10px; }
+  .scroll { overflow: visible; }
+  table { width: 100%; font-size: 7.5px; table-layout: auto; }
+  th, td { white-space: normal; padding: 2px 3px; overflow-wrap: anywhere; }
+  td.wrap { min-width: 0; }
+  th { position: static; color: #000; background: #dbe3f1; }
+  thead { display: table-header-group; }
+  tr, figure { break-inside: avoid; }
+  tr:target { background: none; }
+  svg.chart { max-width: 100%; height: auto; }
+}
 """
 
 # Stamps each chart's rendered size and mark count once the page has laid out (read by the tests; harmless
@@ -60,6 +78,10 @@ window.addEventListener('load', function () {
   document.body.setAttribute('data-charts-ready', 'true');
 });
 """
+
+
+# The columns whose header carries the sign convention as its tooltip (the note above each table states it too).
+SIGNED = {"deposit_minus_total_amount", "lines_minus_total_amount", "difference"}
 
 
 def settlement_anchor(settlement_id: str) -> str:
@@ -100,6 +122,8 @@ def _td(column: Column, row: Row) -> str:
         classes.append("wrap")
     if column.key == "reconciliation_status":
         classes.append("status")
+    if column.key == "deposit_received" and value is False:
+        classes.append("no")
     if column.key == "settlement_id" and value:
         text = f'<a href="#{escape(settlement_anchor(value))}">{text}</a>'
     css = f' class="{" ".join(classes)}"' if classes else ""
@@ -107,7 +131,8 @@ def _td(column: Column, row: Row) -> str:
 
 
 def _table(columns: Sequence[Column], rows: Iterable[Row], row_attributes: Callable[[Row], str]) -> str:
-    head = "".join(f"<th>{escape(c.header)}</th>" for c in columns)
+    head = "".join(f'<th title="{escape(SIGN_CONVENTION)}">{escape(c.header)}</th>' if c.key in SIGNED
+                   else f"<th>{escape(c.header)}</th>" for c in columns)
     body = "".join(f"<tr{row_attributes(r)}>{''.join(_td(c, r) for c in columns)}</tr>" for r in rows)
     # Wide tables scroll inside their box, so the page's charts and headings keep the window's width.
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
@@ -139,7 +164,7 @@ def payout_charts(data: ReportData) -> list[str]:
         for payout in (p for p in data.payouts if p["currency"] == currency):
             arrived = payout["transferred_amount"] is not None
             when = payout["deposit_date"].isoformat() if payout["deposit_date"] else "not paid"
-            title = (f"Settlement {payout['settlement_id']} ({payout['marketplace_id']}): {payout['payout_status']}, "
+            title = (f"Settlement {payout['settlement_id']} ({payout['marketplace_name']}): {payout['payout_status']}, "
                      + (f"{money(payout['transferred_amount'], currency)} transferred on {when}" if arrived else
                         f"{money(payout['settlement_total_amount'], currency)} expected, not transferred "
                         f"({payout['fund_transfer_status'] or 'no transfer'})"))
@@ -176,6 +201,7 @@ def _month_end(month: date) -> date:
 def fee_share_chart(data: ReportData) -> list[str]:
     """Per month, one column per marketplace: Amazon's fees as a share of gross sales (roi.marketplace_pnl)."""
     marketplaces = sorted({m["marketplace_id"] for m in data.months})
+    names = {m["marketplace_id"]: m["marketplace_name"] or m["marketplace_id"] for m in data.months}
     months = sorted({m["posted_month"] for m in data.months})
     holding = _settlements_by_marketplace(data)
     groups = []
@@ -187,7 +213,7 @@ def fee_share_chart(data: ReportData) -> list[str]:
             if row is None or row["fees_pct_of_sales"] is None:
                 continue
             settled = _settlements_in(data, holding.get(marketplace, set()), month, _month_end(month))
-            title = (f"{month:%Y-%m} {marketplace}: fees {money(row['amazon_fees'], row['currency'])} are "
+            title = (f"{month:%Y-%m} {names[marketplace]}: fees {money(row['amazon_fees'], row['currency'])} are "
                      f"{row['fees_pct_of_sales']:.2f} % of gross sales {money(row['gross_sales'], row['currency'])}"
                      f"; from settlements {', '.join(settled) or 'none'}")
             marks.append(Mark(row["fees_pct_of_sales"], title,
@@ -197,7 +223,7 @@ def fee_share_chart(data: ReportData) -> list[str]:
     if not groups:
         return []
     chart = column_chart("chart-fee-share", "Amazon fees as a share of gross sales, by month", groups,
-                         lambda v: f"{v:.0f} %", legend=marketplaces)
+                         lambda v: f"{v:.0f} %", legend=[names[m] for m in marketplaces])
     return [_figure("Fees as a share of sales by month", chart)]
 
 
@@ -238,11 +264,11 @@ def sku_roi_chart(data: ReportData) -> list[str]:
                                   row["last_posted_date"])
         liquidated = (f", liquidation proceeds {money(row['liquidation_proceeds'], row['currency'])}"
                       if row["liquidation_proceeds"] else "")
-        title = (f"{row['sku']} ({row['marketplace_id']}): ROI {row['roi_pct']:.2f} %, contribution margin "
+        title = (f"{row['sku']} ({row['marketplace_name']}): ROI {row['roi_pct']:.2f} %, contribution margin "
                  f"{money(row['contribution_margin'], row['currency'])} on COGS {money(row['cogs'], row['currency'])}"
                  f", {row['units_sold']} units{liquidated}, posted {row['first_posted_date']} to "
                  f"{row['last_posted_date']} in settlements {', '.join(settled) or 'none'}")
-        groups.append(Group(f"{row['sku']} ({row['marketplace_id']})",
+        groups.append(Group(f"{row['sku']} ({row['marketplace_name']})",
                             [Mark(row["roi_pct"], title, "#" + settlement_anchor(settled[-1]) if settled else None,
                                   series=2 if row["roi_pct"] >= 0 else 3)], note=f"{row['roi_pct']:.2f} %"))
     if not groups:
@@ -275,10 +301,13 @@ def render_page(data: ReportData, generated_at: datetime | None = None) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
         f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">Seller {escape(data.seller_id)} &middot; {escape(_status_line(data))} &middot; '
+        f'<p class="meta">Account {escape(data.account)} (seller {escape(data.seller_id)}) &middot; '
+        f"{escape(_status_line(data))} &middot; "
         f"generated {escape(generated)} from the finance and ROI marts</p>",
-        "<h2>Settlements</h2>", _table(SUMMARY, data.settlements, _summary_row),
+        "<h2>Settlements</h2>", f'<p class="note">{escape(SIGN_CONVENTION)}</p>',
+        _table(SUMMARY, data.settlements, _summary_row),
         "<h2>Charts</h2>", f'<div class="charts">{"".join(charts)}</div>' if charts
         else '<p class="empty">Nothing to chart yet.</p>',
-        "<h2>Exceptions</h2>", exceptions,
+        "<h2>Exceptions</h2>", '<p class="note">Difference is actual - expected; money at stake is its size.</p>',
+        exceptions,
         f"<script>{SCRIPT}</script>", "</body>", "</html>", ""])

@@ -2,9 +2,13 @@
 
 Real spreadsheet types, so that the numbers can be summed, filtered and pivoted: amounts are numbers with
 the row's currency in their number format, dates and timestamps are dates, counts are integers, flags are
-booleans. Every sheet has a frozen header row, an auto filter over its table and column widths sized to
-its content. Values are written as the marts hold them (percentages as the marts' `_pct` numbers, not
-re-divided), so every cell equals its mart column.
+booleans; percentages are fractions with a percent format (the mart's 50.45 is the cell's 0.5045, shown as
+50.45%), so a formula can multiply by them. Every other cell equals its mart column. Every sheet has a
+frozen header row, an auto filter over its table, column widths sized to its content, print settings
+(landscape, one page wide, the header row repeated on every page) and, where amounts add up, one totals
+row per currency below the table (SUMIFS formulas over the table: never adding two currencies, and still
+right after a reader edits a row). The sign convention (actual - expected) is a note on the Summary's
+difference headers.
 
 openpyxl's write-only mode streams rows to the file: tens of thousands of settlement lines stay cheap.
 """
@@ -18,18 +22,20 @@ from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from spapi_elt.reports.columns import EXCEPTIONS, LINES, SKUS, SUMMARY, Column
+from spapi_elt.reports.columns import EXCEPTIONS, LINES, PNL, ROLLUP, SIGN_CONVENTION, SKUS, SUMMARY, Column
 from spapi_elt.reports.marts import ReportData, Row
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 INTEGER_FORMAT = "#,##0"
-PERCENT_FORMAT = '0.00" %"'  # the marts' *_pct columns are already percentages (17.50 means 17.50 %)
+PERCENT_FORMAT = "0.00%"  # cells hold fractions: the marts' *_pct 17.50 is written as 0.175
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
+TOTAL_FONT = Font(bold=True)
 WIDTH_SAMPLE = 500  # rows looked at to size a column
 MAX_WIDTH = 70
 # Excel opens at most 1,048,576 rows a sheet: a big seller's settlement lines continue on further sheets.
@@ -49,7 +55,11 @@ FORMATTED_KINDS = {"money", *FORMATS}
 
 # Sheet title, its columns, and the ReportData field holding its rows.
 SHEETS = (("Summary", SUMMARY, "settlements"), ("Exceptions", EXCEPTIONS, "exceptions"),
-          ("Settlement lines", LINES, "lines"), ("SKU profitability", SKUS, "skus"))
+          ("Settlement lines", LINES, "lines"), ("SKU profitability", SKUS, "skus"), ("Monthly P&L", PNL, "pnl"))
+ROLLUP_SHEET = "All accounts"
+# Headers that carry a note: the sign convention, where a difference is shown.
+NOTES = {"deposit_minus_total_amount": SIGN_CONVENTION, "lines_minus_total_amount": SIGN_CONVENTION,
+         "difference": SIGN_CONVENTION}
 
 
 def _width(column: Column, rows: Sequence[Row]) -> float:
@@ -64,7 +74,10 @@ def _cell(sheet: Any, column: Column, row: Row) -> Any:
     openpyxl writes without building a cell object: most of a big sheet's columns."""
     if column.kind not in FORMATTED_KINDS:
         return row[column.key]
-    cell = WriteOnlyCell(sheet, value=row[column.key])
+    value = row[column.key]
+    if column.kind == "percent" and value is not None:
+        value = value / 100  # exact for the marts' decimals: 50.45 -> 0.5045
+    cell = WriteOnlyCell(sheet, value=value)
     if column.kind == "money":
         cell.number_format = money_format(row.get("currency"))
     elif column.kind in FORMATS:
@@ -75,7 +88,51 @@ def _cell(sheet: Any, column: Column, row: Row) -> Any:
 def _header(sheet: Any, column: Column) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=column.header)
     cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, Alignment(vertical="center")
+    if column.key in NOTES:
+        cell.comment = Comment(NOTES[column.key], "spapi-lakehouse", width=320, height=110)
     return cell
+
+
+def _print_setup(sheet: Any) -> None:
+    """Landscape, as wide as one page (as many pages tall as it takes), the header row on every page."""
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _totals(sheet: Any, columns: Sequence[Column], rows: Sequence[Row]) -> None:
+    """After a blank row, one row per currency: SUMIFS of each money column over the table's rows of that
+    currency (a spreadsheet formula, so it follows edits). Sheets without a currency column get none."""
+    keys = [c.key for c in columns]
+    if "currency" not in keys or not rows or not any(c.kind == "money" for c in columns):
+        return
+    last = len(rows) + 1
+    currency_range = _range(keys.index("currency"), last)
+    sheet.append([])
+    for currency in sorted({r["currency"] for r in rows if r["currency"]}):
+        cells = []
+        for index, column in enumerate(columns):
+            if index == 0:
+                value = f"Total {currency}"
+            elif column.key == "currency":
+                value = currency
+            elif column.kind == "money":
+                value = f'=SUMIFS({_range(index, last)},{currency_range},"{currency}")'
+            else:
+                value = None
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.font = TOTAL_FONT
+            if column.kind == "money":
+                cell.number_format = money_format(currency)
+            cells.append(cell)
+        sheet.append(cells)
+
+
+def _range(index: int, last: int) -> str:
+    letter = get_column_letter(index + 1)
+    return f"${letter}$2:${letter}${last}"
 
 
 def _sheets(workbook: Workbook, title: str, columns: Sequence[Column], rows: Sequence[Row]) -> None:
@@ -85,19 +142,21 @@ def _sheets(workbook: Workbook, title: str, columns: Sequence[Column], rows: Seq
 
 
 def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: Sequence[Row]) -> None:
-    """One table per sheet: header in row 1 (frozen, filtered), one row per mart row below it."""
+    """One table per sheet: header in row 1 (frozen, filtered), one row per mart row below it, then the totals."""
     sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
+    _print_setup(sheet)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _width(column, rows)
     sheet.append([_header(sheet, c) for c in columns])
     for row in rows:
         sheet.append([_cell(sheet, c, row) for c in columns])
+    _totals(sheet, columns, rows)
 
 
 def write_workbook(data: ReportData, file: BinaryIO) -> None:
-    """The four sheets (Summary, Exceptions, Settlement lines, SKU profitability) into `file`."""
+    """The sheets (Summary, Exceptions, Settlement lines, SKU profitability, Monthly P&L) into `file`."""
     workbook = Workbook(write_only=True)
     workbook.properties.title = (f"Settlement reconciliation: {data.account}, "
                                  f"{data.first_day.isoformat()} to {data.last_day.isoformat()}")
@@ -105,4 +164,13 @@ def write_workbook(data: ReportData, file: BinaryIO) -> None:
     workbook.properties.creator = "spapi-lakehouse"
     for title, columns, field in SHEETS:
         _sheets(workbook, title, columns, getattr(data, field))
+    workbook.save(file)
+
+
+def write_rollup(rows: Sequence[Row], first_day: Any, last_day: Any, file: BinaryIO) -> None:
+    """The aggregator's workbook: one sheet, a row per account and currency, totals per currency."""
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = f"Settlement reconciliation: all accounts, {first_day} to {last_day}"
+    workbook.properties.creator = "spapi-lakehouse"
+    _sheets(workbook, ROLLUP_SHEET, ROLLUP, rows)
     workbook.save(file)

@@ -61,13 +61,15 @@ def test_the_asset_materialises_and_lists_its_files(published: Published, tmp_pa
             assert path.parent == tmp_path / "reports" / name
         assert metadata[f"{name}/settlements"].value == counts[seller_id]
         assert metadata[f"{name}/exceptions"].value == findings.get(seller_id, 0)
+    rollup = Path(metadata["all-accounts/workbook"].value)  # the aggregator's workbook, in a folder of its own
+    assert rollup.is_file() and rollup.parent == tmp_path / "reports" / "all-accounts"
 
 
 def test_without_an_accounts_file_reports_are_named_by_seller_id(published: Published, tmp_path: Path) -> None:
     result = materialise(published, tmp_path / "reports", tmp_path / "missing.toml")
     assert result.success
     folders = {p.name for p in (tmp_path / "reports").iterdir()}
-    assert folders == {a["seller_id"] for a in published.lakehouse.truth["accounts"]}
+    assert folders == {a["seller_id"] for a in published.lakehouse.truth["accounts"]} | {"all-accounts"}
 
 
 def test_the_reports_folder_is_configured_then_the_environment_then_beside_the_lakehouse(
@@ -95,4 +97,5 @@ def test_the_asset_runs_with_the_products_resources_and_no_pii_keys(
         **RESOURCES, "lakehouse": LakehouseResource(path=str(published.lakehouse.path)),
         "reports": ReportsResource(folder=str(tmp_path / "reports"))})
     assert result.success
-    assert {p.name for p in (tmp_path / "reports").iterdir()} == set(account_names(published.lakehouse).values())
+    assert {p.name for p in (tmp_path / "reports").iterdir()} == {*account_names(published.lakehouse).values(),
+                                                                   "all-accounts"}

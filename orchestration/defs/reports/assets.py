@@ -10,7 +10,7 @@ import dagster as dg
 
 from dlt_sources.spapi.config import ConfigError
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
-from spapi_elt.reports import publish_reports, reports_dir
+from spapi_elt.reports import publish_reports, publish_rollup, reports_dir
 
 REPORT_KEY = dg.AssetKey(["reports", "settlement_reconciliation"])
 # The marts the report reads (spapi_elt/reports/marts.py).
@@ -35,12 +35,15 @@ def account_names(spapi: SpApiResource, log: dg.DagsterLogManager) -> dict[str, 
 
 
 @dg.asset(key=REPORT_KEY, group_name="reports", deps=MARTS, pool=LAKEHOUSE_POOL, kinds={"excel", "html"},
-          description="Per seller account: the settlement reconciliation workbook (.xlsx) and offline HTML page.")
+          description="Per seller account: the settlement reconciliation workbook (.xlsx) and offline HTML page; "
+                      "and an all-accounts workbook (per account and currency).")
 def settlement_reconciliation(context: dg.AssetExecutionContext, lakehouse: LakehouseResource,
                               reports: ReportsResource, spapi: SpApiResource) -> dg.MaterializeResult:
     path = lakehouse.resolved()
     folder = reports_dir(reports.folder, path)
-    published = publish_reports(path, folder, account_names(spapi, context.log), wait=True)
+    names = account_names(spapi, context.log)
+    published = publish_reports(path, folder, names, wait=True)
+    rollup = publish_rollup(path, folder, names, wait=True)
     metadata: dict[str, dg.RawMetadataValue] = {"folder": dg.MetadataValue.path(str(folder)),
                                                 "accounts": len(published)}
     for report in published:
@@ -48,6 +51,8 @@ def settlement_reconciliation(context: dg.AssetExecutionContext, lakehouse: Lake
                      f"{report.account}/page": dg.MetadataValue.path(str(report.page)),
                      f"{report.account}/settlements": report.settlements,
                      f"{report.account}/exceptions": report.exceptions}
+    if rollup:  # the aggregator's workbook: every account per currency
+        metadata["all-accounts/workbook"] = dg.MetadataValue.path(str(rollup))
     return dg.MaterializeResult(metadata=metadata)
 
 

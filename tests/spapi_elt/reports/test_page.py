@@ -208,7 +208,7 @@ def test_every_settlement_has_an_anchor_and_every_link_lands(published: Publishe
 
 def test_amazon_fr_figures_link_to_the_amazon_de_settlements_holding_their_lines(published: Published) -> None:
     """Amazon.fr's lines are in the EUR settlements reported for Amazon.de: its figures link there, not nowhere."""
-    fr, de = "A13V1IB3VIYZZH", "A1PA6795UKMFR9"
+    de = "A1PA6795UKMFR9"
     de_settlements = {s for (s,) in published.lakehouse.query(
         f"select settlement_id from finance.settlements where marketplace_id = '{de}'")}
     linked = []
@@ -216,7 +216,7 @@ def test_amazon_fr_figures_link_to_the_amazon_de_settlements_holding_their_lines
         html = report.page.read_text(encoding="utf-8")
         marks = re.findall(r'(?:<a href="#settlement-([^"]+)">)?<rect class="mark[^"]*"[^>]*><title>([^<]*)</title>',
                            html)
-        linked += [(settlement, title) for settlement, title in marks if f" {fr}: fees " in title]
+        linked += [(settlement, title) for settlement, title in marks if " Amazon.fr: fees " in title]
     assert linked, "the fee-share chart should show Amazon.fr months"
     for settlement, title in linked:
         assert settlement in de_settlements and "from settlements none" not in title, title
@@ -239,3 +239,37 @@ def test_the_page_holds_no_buyer_pii(published: Published) -> None:
     for report in published.reports:
         html = report.page.read_text(encoding="utf-8")
         assert not [c for c in canaries if c in html]
+
+
+def test_the_summary_opens_with_status_and_deposit_and_states_the_sign(published: Published) -> None:
+    """The page's settlement table reads as the workbook's Summary: status, deposit received and the two
+    differences first, the sign convention above it; a failed transfer shows "no", never "yes"."""
+    from spapi_elt.reports.columns import SIGN_CONVENTION, SUMMARY
+
+    failed = 0
+    for report in published.reports:
+        html = report.page.read_text(encoding="utf-8")
+        table = html[html.index("<h2>Settlements</h2>"):html.index("<h2>Charts</h2>")]
+        headers = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+        assert headers == [c.header for c in SUMMARY]
+        assert headers[:5] == ["Settlement id", "Status", "Deposit received", "Deposit - total", "Lines - total"]
+        assert SIGN_CONVENTION in table.replace("&#x27;", "'")
+        for (settlement, total) in published.lakehouse.query(
+                f"select settlement_id, reported_total_amount from finance.settlements "
+                f"where seller_id = '{report.seller_id}' and fund_transfer_status = 'Failed'"):
+            row = re.search(rf'<tr id="settlement-{settlement}"[^>]*>(.*?)</tr>', table).group(1)
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+            assert cells[1] == "deposit missing" and cells[2] == "no", cells[:5]
+            assert cells[3] == f"{-total:,.2f} {cells[6]}", cells[:7]
+            failed += 1
+    assert failed
+
+
+def test_the_print_stylesheet_keeps_every_column(published: Published) -> None:
+    """Printed, no table is clipped by its scroll box, cells wrap instead of running off the page, the header row
+    repeats on every page, and the page is landscape."""
+    html = published.reports[0].page.read_text(encoding="utf-8")
+    printed = html[html.index("@media print"):html.index("</style>")]
+    for rule in (".scroll { overflow: visible; }", "thead { display: table-header-group; }",
+                 "@page { size: landscape;", "white-space: normal;", "table { width: 100%;"):
+        assert rule in printed, rule

@@ -42,6 +42,7 @@ select
     listing_key as listing_quality_id,
     seller_id,
     marketplace_id,
+    {{ named_columns('points.seller_id') }},
     sku,
     asin,
     listing_status,
@@ -87,3 +88,4 @@ select
         case when browse_node_id is null then 'no browse node (-15)' end
     ), ''), 'complete') as score_reasons
 from points
+{{ join_names('points.seller_id', 'points.marketplace_id') }}

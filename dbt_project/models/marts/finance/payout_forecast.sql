@@ -73,6 +73,7 @@ select
     projected.financial_event_group_id,
     projected.seller_id,
     currency_marketplaces.marketplace_id,
+    {{ named_columns('projected.seller_id') }},
     projected.currency,
     group_start_at,
     expected_close_at,
@@ -94,3 +95,4 @@ left join amazon_expected
     on projected.seller_id = amazon_expected.seller_id
     and projected.currency = amazon_expected.currency
     and projected.group_start_at = amazon_expected.period_start_at
+{{ join_names('projected.seller_id', 'currency_marketplaces.marketplace_id') }}

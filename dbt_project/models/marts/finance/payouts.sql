@@ -21,6 +21,7 @@ select
     groups.financial_event_group_id,
     groups.seller_id,
     coalesce(settlements.marketplace_id, currency_marketplaces.marketplace_id) as marketplace_id,
+    {{ named_columns('groups.seller_id') }},
     matches.settlement_id,
     groups.currency,
     groups.group_start_at,
@@ -50,3 +51,4 @@ left join settlements
 left join {{ ref('int_currency_marketplaces_resolved') }} as currency_marketplaces
     on groups.seller_id = currency_marketplaces.seller_id
     and groups.currency = currency_marketplaces.currency
+{{ join_names('groups.seller_id', 'coalesce(settlements.marketplace_id, currency_marketplaces.marketplace_id)') }}

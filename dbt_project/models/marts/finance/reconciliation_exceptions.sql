@@ -22,6 +22,7 @@ select
     kind,
     seller_id,
     marketplace_id,
+    {{ named_columns('findings.seller_id') }},
     reference_id,
     settlement_id,
     sku,
@@ -32,3 +33,4 @@ select
     currency,
     explanation
 from findings
+{{ join_names('findings.seller_id', 'findings.marketplace_id') }}

@@ -24,6 +24,7 @@ select
     lines.line_number,
     lines.seller_id,
     lines.marketplace_id,
+    {{ named_columns('lines.seller_id') }},
     lines.transaction_type,
     lines.amount_type,
     lines.amount_description,
@@ -46,3 +47,4 @@ inner join ({{ settlements_to_refresh(this) }}) as refresh
     on lines.seller_id = refresh.seller_id
     and lines.settlement_id = refresh.settlement_id
 {%- endif %}
+{{ join_names('lines.seller_id', 'lines.marketplace_id') }}

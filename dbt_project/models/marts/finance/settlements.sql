@@ -95,6 +95,7 @@ select
     settlement_id,
     seller_id,
     marketplace_id,
+    {{ named_columns('joined.seller_id') }},
     settlement_start_at,
     settlement_end_at,
     deposit_date,
@@ -102,7 +103,9 @@ select
     currency,
     total_amount as reported_total_amount,
     lines_amount,
-    {{ money('total_amount - lines_amount') }} as difference_amount,
+    -- Every difference is actual - expected, here and on every report sheet: the lines against the total they
+    -- should add up to, the deposit against the total it should pay.
+    {{ money('lines_amount - total_amount') }} as lines_minus_total_amount,
     line_count,
 {%- for category in categories %}
     cast(coalesce({{ category }}_line_count, 0) as bigint) as {{ category }}_line_count,
@@ -114,7 +117,14 @@ select
     fund_transfer_status,
     fund_transferred_at,
     transferred_amount,
-    {{ money('total_amount - transferred_amount') }} as deposit_difference_amount,
+    -- A failed transfer deposited nothing: the whole total is missing. Pending: no difference yet.
+    {{ money("case when fund_transfer_status = 'Failed' then 0 else transferred_amount end - total_amount") }}
+        as deposit_minus_total_amount,
+    -- Null where no deposit is due (a 0.00 settlement with nothing transferred): neither received nor missing.
+    case
+        when total_amount = 0 and coalesce(transferred_amount, 0) = 0 then null
+        else coalesce(fund_transfer_status = 'Succeeded' and transferred_amount is not null, false)
+    end as deposit_received,
     summary_net_proceeds_amount,
     {{ money('summary_net_proceeds_amount - lines_amount') }} as summary_difference_amount,
     summary_labels_matched,
@@ -132,3 +142,4 @@ select
         else 'open'
     end as reconciliation_status
 from joined
+{{ join_names('joined.seller_id', 'joined.marketplace_id') }}

@@ -32,6 +32,7 @@ select
         as order_fulfillment_id,
     seller_id,
     marketplace_id,
+    {{ named_columns('daily.seller_id') }},
     purchased_date,
     cast(orders as bigint) as orders,
     cast(afn_orders as bigint) as afn_orders,
@@ -49,3 +50,4 @@ select
     cast(case when orders > 0 then 100.0 * cancelled_orders / orders end as decimal(9, 2))
         as cancellation_rate_pct
 from daily
+{{ join_names('daily.seller_id', 'daily.marketplace_id') }}

@@ -43,6 +43,7 @@ select
         as marketplace_pnl_id,
     seller_id,
     marketplace_id,
+    {{ named_columns('pnl.seller_id') }},
     posted_month,
     currency,
     cast(units_sold as bigint) as units_sold,
@@ -65,3 +66,4 @@ select
     cast(round({{ column }} * usd_per_unit, 2) as decimal(18, 2)) as {{ column }}_usd{{ "," if not loop.last }}
     {%- endfor %}
 from pnl
+{{ join_names('pnl.seller_id', 'pnl.marketplace_id') }}

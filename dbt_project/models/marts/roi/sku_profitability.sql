@@ -42,6 +42,7 @@ select
         as sku_profitability_id,
     seller_id,
     marketplace_id,
+    {{ named_columns('margins.seller_id') }},
     sku,
     posted_date,
     posted_month,
@@ -66,3 +67,4 @@ select
     report_created_at,
     report_loaded_at
 from margins
+{{ join_names('margins.seller_id', 'margins.marketplace_id') }}

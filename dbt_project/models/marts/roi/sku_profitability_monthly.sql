@@ -18,6 +18,7 @@ select
         as sku_profitability_monthly_id,
     seller_id,
     marketplace_id,
+    {{ named_columns('months.seller_id') }},
     sku,
     posted_month,
     currency,
@@ -29,3 +30,4 @@ select
     has_unit_cost,
     {{ roi_rollup_ratios('months') }}
 from months
+{{ join_names('months.seller_id', 'months.marketplace_id') }}

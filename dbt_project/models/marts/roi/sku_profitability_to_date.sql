@@ -29,6 +29,7 @@ select
     {{ surrogate_key(["skus.seller_id", "skus.marketplace_id", "skus.sku"]) }} as sku_profitability_to_date_id,
     skus.seller_id,
     skus.marketplace_id,
+    {{ named_columns('skus.seller_id') }},
     skus.sku,
     days.first_posted_date,
     days.last_posted_date,
@@ -46,3 +47,4 @@ left join days
     on skus.seller_id = days.seller_id
     and skus.marketplace_id = days.marketplace_id
     and skus.sku = days.sku
+{{ join_names('skus.seller_id', 'skus.marketplace_id') }}
