@@ -71,3 +71,8 @@
 {% macro duckdb__utc_to_local(expression, zone) -%}
     timezone({{ zone }}, timezone('UTC', {{ expression }}))
 {%- endmacro %}
+
+{#- A date as digits: 20260131 (or its first `length` digits: 202601 for the month). -#}
+{% macro yyyymmdd(expression, length=8) -%}
+    left(replace({{ to_text('cast(' ~ expression ~ ' as date)') }}, '-', ''), {{ length }})
+{%- endmacro %}

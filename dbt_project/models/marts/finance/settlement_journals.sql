@@ -138,7 +138,7 @@ settlement_journal_lines as (
         settlements.marketplace_id,
         settlement_lines.settlement_id,
         'settlement' as journal_kind,
-        'S-' || settlement_lines.settlement_id || '-' || {{ to_text('settlement_lines.journal_month') }} as journal_id,
+        settlement_lines.settlement_id || '-' || {{ yyyymmdd('settlement_lines.journal_month', 6) }} as journal_number,
         case when settlement_lines.journal_month = dates.deposit_journal_month then dates.deposit_journal_date
              else cast({{ dbt.last_day('settlement_lines.journal_month', 'month') }} as date) end as journal_date,
         settlement_lines.journal_month = dates.deposit_journal_month as is_deposit_journal,
@@ -147,7 +147,7 @@ settlement_journal_lines as (
             || {{ to_text('cast(settlements.settlement_start_at as date)') }} || ' to '
             || {{ to_text('cast(settlements.settlement_end_at as date)') }} || ')'
             || case when settlement_lines.journal_month = dates.deposit_journal_month then ''
-                    else ', posted in ' || {{ to_text('settlement_lines.journal_month') }} end as narration,
+                    else ', posted in ' || left({{ to_text('settlement_lines.journal_month') }}, 7) end as narration,
         settlement_lines.line_role,
         settlement_lines.category,
         settlement_lines.account_code,
@@ -172,10 +172,10 @@ settlement_journal_lines as (
 ),
 
 deferred as (
-    select seller_id, marketplace_id, currency, sum(total_amount) as amount
+    select seller_id, currency, sum(total_amount) as amount
     from {{ ref('stg_spapi__financial_transactions') }}
     where transaction_status = 'DEFERRED' and settlement_id is null
-    group by seller_id, marketplace_id, currency
+    group by seller_id, currency
     having sum(total_amount) <> 0
 ),
 
@@ -193,18 +193,19 @@ deferred_lines as (
 deferred_journal_lines as (
     select
         deferred_lines.seller_id,
-        deferred_lines.marketplace_id,
+        cast(null as {{ dbt.type_string() }}) as marketplace_id,
         cast(null as {{ dbt.type_string() }}) as settlement_id,
         deferred_lines.journal_kind,
-        'D-' || deferred_lines.seller_id || '-' || deferred_lines.marketplace_id || '-'
-            || {{ to_text(dbt.dateadd('day', 'deferred_lines.day_offset', as_of_date())) }} as journal_id,
+        case deferred_lines.journal_kind when 'deferred' then 'D' else 'R' end
+            || {{ yyyymmdd(dbt.dateadd('day', 'deferred_lines.day_offset', as_of_date())) }} || '-'
+            || deferred_lines.currency as journal_number,
         cast({{ dbt.dateadd('day', 'deferred_lines.day_offset', as_of_date()) }} as date) as journal_date,
         false as is_deposit_journal,
         'UTC' as journal_time_zone,
         case deferred_lines.journal_kind
             when 'deferred' then 'Amazon deferred balance on '
             else 'Reversal of the Amazon deferred balance of ' end
-            || {{ to_text(as_of_date()) }} || ' (' || deferred_lines.marketplace_id || ')' as narration,
+            || {{ to_text(as_of_date()) }} || ' (' || deferred_lines.currency || ')' as narration,
         deferred_lines.category as line_role,
         deferred_lines.category,
         accounts.account_code,
@@ -230,9 +231,11 @@ journal_lines as (
 )
 
 select
-    journal_id || '-' || {{ to_text("row_number() over (partition by journal_id order by line_role, category, account_code)") }}
+    seller_id || '-' || journal_number || '-'
+        || {{ to_text("row_number() over (partition by seller_id, journal_number order by line_role, category, account_code)") }}
         as journal_line_id,
-    journal_id,
+    seller_id || '-' || journal_number as journal_id,
+    journal_number,
     journal_kind,
     seller_id,
     marketplace_id,
