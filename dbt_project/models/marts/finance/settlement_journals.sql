@@ -154,7 +154,8 @@ settlement_journal_lines as (
         settlement_lines.account_name,
         settlement_lines.tax_code,
         case settlement_lines.line_role
-            when 'category' then settlement_lines.category || ', settlement ' || settlement_lines.settlement_id
+            when 'category' then replace(settlement_lines.category, '_', ' ') || ', settlement '
+                || settlement_lines.settlement_id
             when 'carried_forward' then 'Balance carried forward to the deposit of settlement '
                 || settlement_lines.settlement_id
             when 'deposit_clearing' then 'Deposit of settlement ' || settlement_lines.settlement_id
@@ -228,14 +229,26 @@ journal_lines as (
     select * from settlement_journal_lines
     union all
     select * from deferred_journal_lines
+),
+
+numbered as (
+    select
+        journal_lines.*,
+        -- The categories first, then the carried-forward, difference and deposit lines.
+        row_number() over (
+            partition by seller_id, journal_number
+            order by case line_role when 'category' then 0 when 'carried_forward' then 1
+                                    when 'settlement_difference' then 2 else 3 end,
+                     category, account_code
+        ) as line_number
+    from journal_lines
 )
 
 select
-    seller_id || '-' || journal_number || '-'
-        || {{ to_text("row_number() over (partition by seller_id, journal_number order by line_role, category, account_code)") }}
-        as journal_line_id,
+    seller_id || '-' || journal_number || '-' || {{ to_text('line_number') }} as journal_line_id,
     seller_id || '-' || journal_number as journal_id,
     journal_number,
+    line_number,
     journal_kind,
     seller_id,
     marketplace_id,
@@ -253,4 +266,4 @@ select
     {{ money('case when signed_amount > 0 then signed_amount else 0 end') }} as debit,
     {{ money('case when signed_amount < 0 then -signed_amount else 0 end') }} as credit,
     currency
-from journal_lines
+from numbered
