@@ -4,11 +4,18 @@ and money Amazon defers sits on the deferred balance account."""
 
 from __future__ import annotations
 
+import shutil
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+import duckdb
 import pytest
 
+from dlt_sources.spapi.config import ConfigError
+from spapi_elt.dbt_runner import build
+from spapi_elt.journal_exports import export_journals
 from tests.built_lakehouse import BuiltLakehouse
 
 pytestmark = pytest.mark.integration
@@ -84,3 +91,27 @@ def test_every_category_is_mapped(built_lakehouse: BuiltLakehouse) -> None:
     assert built_lakehouse.query("select count(*) from finance.journal_unmapped_lines") == [(0,)]
     assert built_lakehouse.query(
         "select count(*) from finance.settlement_journals where account_code is null") == [(0,)]
+
+
+def test_an_unmapped_category_fails_the_test_and_is_shown_not_lumped(built_lakehouse: BuiltLakehouse,
+                                                                      tmp_path: Path) -> None:
+    lakehouse = tmp_path / "lakehouse.duckdb"
+    shutil.copyfile(built_lakehouse.path, lakehouse)
+    with duckdb.connect(str(lakehouse)) as connection:  # as if the chart had no row for storage fees
+        connection.execute("delete from seeds.journal_accounts where category = 'storage_fee'")
+        storage = connection.execute("select count(*), sum(amount) from finance.settlement_lines "
+                                     "where category = 'storage_fee'").fetchone()
+    as_of = date.fromisoformat(built_lakehouse.as_of)
+    assert build(lakehouse, as_of, "run", "--select", "int_journal_accounts_resolved+").ok
+    tested = build(lakehouse, as_of, "test", "--select", "assert_journal_accounts_mapped")
+    assert not tested.ok and "FAIL" in tested.output
+    with duckdb.connect(str(lakehouse), read_only=True) as connection:
+        shown = connection.execute("select sum(line_count), sum(amount) from finance.journal_unmapped_lines "
+                                   "where category = 'storage_fee'").fetchone()
+        unposted = connection.execute("select count(*) from finance.settlement_journals "
+                                      "where account_code is null and account_name = 'UNMAPPED: storage_fee'"
+                                      ).fetchone()[0]
+    assert storage[0] > 0 and shown == storage
+    assert unposted > 0
+    with pytest.raises(ConfigError, match="storage_fee"):
+        export_journals(lakehouse, tmp_path / "out", {})
