@@ -92,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from orchestration.defs.reports.assets import report_paths
 
     print("\nReports:\n" + ("\n".join(f"  {path}" for path in report_paths(result)) or "  none written"))
+    from orchestration.defs.reports.journals import journal_paths
+
+    print("\nJournal exports (Xero, QuickBooks Online, CSV; README \"Posting to your books\"):\n"
+          + ("\n".join(f"  {path}" for path in journal_paths(result)) or "  none written"))
     print(f"\nOpen the UI on this run and lakehouse, with the demo's sandbox started again: make ui   "
           f"(that is: .venv/bin/python -m orchestration.ui --dir {workdir}; the demo's sandbox credentials "
           f"are in {workdir / demo_resume.ENV_FILE})")

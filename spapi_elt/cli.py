@@ -7,6 +7,8 @@ run the demo.
     spapi-elt import-settlements PATH... --seller-id ID [--account NAME] [--marketplace-id ID] [--charset C]
                                  [--lakehouse PATH] [--wait]
     spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR] [--wait]
+    spapi-elt export-journals [--account NAME] [--from DATE --to DATE] [--format xero|qbo|csv] [--lakehouse PATH]
+                              [--config FILE] [--out DIR] [--wait]
     spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30] [--wait]
     spapi-elt rotate-keys [--lakehouse PATH] [--wait]
     spapi-elt load-cost [--days 90] [--accounts N] [--orders-per-day N] [--listings N] [--report-minutes M] ...
@@ -152,6 +154,21 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "beside the lakehouse)")
     report.add_argument("--wait", **wait)
 
+    journals = commands_.add_parser("export-journals",
+                                     help="the accounting journals per account as Xero, QuickBooks Online or CSV files")
+    journals.add_argument("--account", type=_names, help="account names or seller ids (default: all)")
+    journals.add_argument("--from", dest="first_day", type=lambda t: _date(t).date(),
+                          help="first journal date, YYYY-MM-DD (default: the first journal's)")
+    journals.add_argument("--to", dest="last_day", type=lambda t: _date(t).date(),
+                          help="last journal date, YYYY-MM-DD, inclusive (default: the last journal's)")
+    journals.add_argument("--format", choices=("xero", "qbo", "csv"), action="append",
+                          help="export format; repeat for several (default: all three)")
+    journals.add_argument("--lakehouse", type=Path)
+    journals.add_argument("--config", type=Path, default=accounts_file,
+                          help="accounts file naming the files (default: named by seller id without one)")
+    journals.add_argument("--out", type=Path, help="folder (default: the reports folder)")
+    journals.add_argument("--wait", **wait)
+
     purge = commands_.add_parser("purge-pii", help="crypto-shred PII older than the retention window")
     purge.add_argument("--lakehouse", type=Path)
     purge.add_argument("--retention-days", type=_at_least(0), default=30)
@@ -207,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.run_transform(ns.lakehouse, ns.as_of, ns.wait)
         if ns.command == "report":
             return commands.run_report(ns)
+        if ns.command == "export-journals":
+            return commands.run_export_journals(ns)
         if ns.command == "import-settlements":
             return commands.run_import_settlements(ns)
         if ns.command == "load-cost":

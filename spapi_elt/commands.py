@@ -144,6 +144,38 @@ def run_report(ns: argparse.Namespace) -> int:
     return 0
 
 
+def run_export_journals(ns: argparse.Namespace) -> int:
+    """finance.settlement_journals as ledger import files per account, currency and period (README "Posting to your
+    books"), beside the reports."""
+    import duckdb
+
+    from spapi_elt.journal_exports import FORMATS, export_journals
+    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.reports import reports_dir
+
+    if ns.first_day and ns.last_day and ns.first_day > ns.last_day:
+        raise ConfigError(f"--from {ns.first_day} is after --to {ns.last_day}")
+    path = lakehouse_path(ns.lakehouse)
+    if not path.exists():
+        raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
+    names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
+    folder = reports_dir(str(ns.out) if ns.out else None, path)
+    try:
+        exported = export_journals(path, folder, names, ns.format or FORMATS, ns.account, ns.first_day,
+                                   ns.last_day, wait=ns.wait)
+    except duckdb.CatalogException as error:  # the marts are not there: say what to run, not a traceback
+        raise ConfigError(f"the journals are not built in {path} ({str(error).splitlines()[0]}): "
+                          "run `spapi-elt transform` first") from None
+    for export in exported:
+        print(f"{export.account} {export.currency}: {export.journals} journals, "
+              f"{export.first_day} to {export.last_day}")
+        for files in export.files.values():
+            print("\n".join(f"  {file}" for file in files))
+    if not exported:
+        print(f"No journals in {path} for that selection: nothing written.")
+    return 0
+
+
 def run_import_settlements(ns: argparse.Namespace) -> int:
     """Settlement files into the lakehouse, a line per file; exit 1 when some could not be read."""
     from spapi_elt.settlement_import import ImportedFile, import_settlements

@@ -58,3 +58,21 @@
 {% macro to_text(expression) -%}
     {{ dbt.cast(expression, dbt.type_string()) | trim }}
 {%- endmacro %}
+
+{#- A UTC timestamp (without time zone) as the wall-clock time in `zone` (an IANA name such as 'Europe/Berlin'). -#}
+{% macro utc_to_local(expression, zone) -%}
+    {{ return(adapter.dispatch('utc_to_local', 'spapi_lakehouse')(expression, zone)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local(expression, zone) -%}
+    from_utc_timestamp({{ expression }}, {{ zone }})
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local(expression, zone) -%}
+    timezone({{ zone }}, timezone('UTC', {{ expression }}))
+{%- endmacro %}
+
+{#- A date as digits: 20260131 (or its first `length` digits: 202601 for the month). -#}
+{% macro yyyymmdd(expression, length=8) -%}
+    left(replace({{ to_text('cast(' ~ expression ~ ' as date)') }}, '-', ''), {{ length }})
+{%- endmacro %}

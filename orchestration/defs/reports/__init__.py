@@ -1,5 +1,10 @@
-"""Reports: the settlement reconciliation workbook and page per seller account, downstream of the marts."""
+"""Reports: the settlement reconciliation workbook and page, and the journal exports, per seller account, downstream
+of the marts."""
 
-from orchestration.defs.reports.assets import defs
+import dagster as dg
+
+from orchestration.defs.reports import assets, journals
+
+defs = dg.Definitions.merge(assets.defs, journals.defs)
 
 __all__ = ["defs"]
