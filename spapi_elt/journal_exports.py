@@ -59,6 +59,8 @@ class JournalLine:
     journal_kind: str
     seller_id: str
     marketplace_id: str | None
+    account_name: str
+    marketplace_name: str | None
     settlement_id: str | None
     journal_date: date
     is_deposit_journal: bool
@@ -66,8 +68,8 @@ class JournalLine:
     narration: str
     line_role: str
     category: str
-    account_code: str | None
-    account_name: str
+    ledger_account_code: str | None
+    ledger_account_name: str
     tax_code: str | None
     description: str
     debit: Decimal
@@ -134,7 +136,7 @@ def xero_rows(journal: Sequence[JournalLine]) -> list[list[str]]:
         if amount == 0:
             continue
         rows.append([line.narration, line.journal_date.strftime("%d/%m/%Y"), line.description,
-                     line.account_code or "", line.tax_code or "", amount_text(amount, line.currency),
+                     line.ledger_account_code or "", line.tax_code or "", amount_text(amount, line.currency),
                      TRACKING_NAME if line.marketplace_id else "",
                      MARKETPLACE_NAMES.get(line.marketplace_id or "", line.marketplace_id or "")])
     return rows
@@ -160,7 +162,7 @@ def qbo_rows(journals: Sequence[Sequence[JournalLine]]) -> list[list[str]]:
         for line in journal:
             if line.debit == 0 and line.credit == 0:
                 continue
-            rows.append([line.journal_number, line.journal_date.strftime("%d/%m/%Y"), line.account_name,
+            rows.append([line.journal_number, line.journal_date.strftime("%d/%m/%Y"), line.ledger_account_name,
                          line.description,
                          amount_text(line.debit, line.currency) if line.debit else "",
                          amount_text(line.credit, line.currency) if line.credit else "", ""])

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 def journal_lines(built: BuiltLakehouse) -> list[tuple]:
     return built.query("""
         select journal_id, journal_kind, seller_id, settlement_id, journal_date, is_deposit_journal, line_role,
-               account_code, debit, credit
+               ledger_account_code, debit, credit
         from finance.settlement_journals""")
 
 
@@ -90,7 +90,7 @@ def test_deferred_money_sits_on_the_deferred_balance(built_lakehouse: BuiltLakeh
 def test_every_category_is_mapped(built_lakehouse: BuiltLakehouse) -> None:
     assert built_lakehouse.query("select count(*) from finance.journal_unmapped_lines") == [(0,)]
     assert built_lakehouse.query(
-        "select count(*) from finance.settlement_journals where account_code is null") == [(0,)]
+        "select count(*) from finance.settlement_journals where ledger_account_code is null") == [(0,)]
 
 
 def test_an_unmapped_category_fails_the_test_and_is_shown_not_lumped(built_lakehouse: BuiltLakehouse,
@@ -109,7 +109,7 @@ def test_an_unmapped_category_fails_the_test_and_is_shown_not_lumped(built_lakeh
         shown = connection.execute("select sum(line_count), sum(amount) from finance.journal_unmapped_lines "
                                    "where category = 'storage_fee'").fetchone()
         unposted = connection.execute("select count(*) from finance.settlement_journals "
-                                      "where account_code is null and account_name = 'UNMAPPED: storage_fee'"
+                                      "where ledger_account_code is null and ledger_account_name = 'UNMAPPED: storage_fee'"
                                       ).fetchone()[0]
     assert storage[0] > 0 and shown == storage
     assert unposted > 0

@@ -245,13 +245,14 @@ numbered as (
 )
 
 select
-    seller_id || '-' || journal_number || '-' || {{ to_text('line_number') }} as journal_line_id,
-    seller_id || '-' || journal_number as journal_id,
+    numbered.seller_id || '-' || journal_number || '-' || {{ to_text('line_number') }} as journal_line_id,
+    numbered.seller_id || '-' || journal_number as journal_id,
     journal_number,
     line_number,
     journal_kind,
-    seller_id,
-    marketplace_id,
+    numbered.seller_id,
+    numbered.marketplace_id,
+    {{ named_columns('numbered.seller_id') }},
     settlement_id,
     journal_date,
     is_deposit_journal,
@@ -259,11 +260,13 @@ select
     narration,
     line_role,
     category,
-    account_code,
-    coalesce(account_name, 'UNMAPPED: ' || category) as account_name,
+    -- the general-ledger account (the chart's code and name), not the seller account named above
+    account_code as ledger_account_code,
+    coalesce(numbered.account_name, 'UNMAPPED: ' || category) as ledger_account_name,
     tax_code,
     description,
     {{ money('case when signed_amount > 0 then signed_amount else 0 end') }} as debit,
     {{ money('case when signed_amount < 0 then -signed_amount else 0 end') }} as credit,
     currency
 from numbered
+{{ join_names('numbered.seller_id', 'numbered.marketplace_id') }}
