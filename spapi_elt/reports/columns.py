@@ -96,6 +96,17 @@ PNL = (
     Column("fees_pct_of_sales", "Fees % of sales", "percent"),
 )
 
+# finance.settlement_journals, a row per journal line: what a ledger posts (every journal balances; its clearing line
+# is the deposit). An unmapped category shows as "UNMAPPED: <category>" with no account code.
+JOURNALS = (
+    Column("journal_number", "Journal"), Column("journal_date", "Date", "date"),
+    Column("settlement_id", "Settlement id"), Column("marketplace_name", "Marketplace"),
+    Column("journal_kind", "Kind"), Column("line_number", "Line", "integer"),
+    Column("ledger_account_code", "Account code"), Column("ledger_account_name", "Account"),
+    Column("tax_code", "Tax code"), Column("description", "Description"),
+    Column("debit", "Debit", "money"), Column("credit", "Credit", "money"), Column("currency", "Currency"),
+)
+
 # The all-accounts roll-up for aggregators: one row per account and currency (never adding currencies).
 ROLLUP = (
     Column("account_name", "Account"), Column("seller_id", "Seller id"), Column("currency", "Currency"),

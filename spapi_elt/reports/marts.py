@@ -90,6 +90,14 @@ PNL_SQL = """
     order by posted_month, currency, marketplace_name
 """
 
+JOURNALS_SQL = """
+    select journal_number, journal_date, settlement_id, marketplace_name, journal_kind, line_number,
+           ledger_account_code, ledger_account_name, tax_code, description, debit, credit, currency
+    from finance.settlement_journals
+    where seller_id = $seller
+    order by journal_date, journal_number, line_number
+"""
+
 # The all-accounts roll-up: each mart summed per account and currency, never across currencies. Sums only (no
 # figure is derived), so each cell is the sum of the account's rows of its mart.
 ROLLUP_SQL = """
@@ -149,6 +157,7 @@ class ReportData:
     payouts: list[Row]
     months: list[Row]
     pnl: list[Row]
+    journals: list[Row]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> list[Row]:
@@ -175,7 +184,8 @@ def read_report(con: duckdb.DuckDBPyConnection, seller_id: str, account: str, fi
         bottom_skus=_rows(con, RANKED_SKUS_SQL.format(direction="asc"), seller=seller_id, limit=ranked),
         payouts=_rows(con, PAYOUTS_SQL, seller=seller_id),
         months=_rows(con, MONTHS_SQL, seller=seller_id, first=first_day, last=last_day),
-        pnl=_rows(con, PNL_SQL, seller=seller_id))
+        pnl=_rows(con, PNL_SQL, seller=seller_id),
+        journals=_rows(con, JOURNALS_SQL, seller=seller_id))
 
 
 def read_rollup(con: duckdb.DuckDBPyConnection, names: Mapping[str, str]) -> list[Row]:

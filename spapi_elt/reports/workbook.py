@@ -26,7 +26,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from spapi_elt.reports.columns import EXCEPTIONS, LINES, PNL, ROLLUP, SIGN_CONVENTION, SKUS, SUMMARY, Column
+from spapi_elt.reports.columns import EXCEPTIONS, JOURNALS, LINES, PNL, ROLLUP, SIGN_CONVENTION, SKUS, SUMMARY, Column
 from spapi_elt.reports.marts import ReportData, Row
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -55,7 +55,8 @@ FORMATTED_KINDS = {"money", *FORMATS}
 
 # Sheet title, its columns, and the ReportData field holding its rows.
 SHEETS = (("Summary", SUMMARY, "settlements"), ("Exceptions", EXCEPTIONS, "exceptions"),
-          ("Settlement lines", LINES, "lines"), ("SKU profitability", SKUS, "skus"), ("Monthly P&L", PNL, "pnl"))
+          ("Settlement lines", LINES, "lines"), ("SKU profitability", SKUS, "skus"), ("Monthly P&L", PNL, "pnl"),
+          ("Journals", JOURNALS, "journals"))
 ROLLUP_SHEET = "All accounts"
 # Headers that carry a note: the sign convention, where a difference is shown.
 NOTES = {"deposit_minus_total_amount": SIGN_CONVENTION, "lines_minus_total_amount": SIGN_CONVENTION,
@@ -156,7 +157,7 @@ def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: Sequ
 
 
 def write_workbook(data: ReportData, file: BinaryIO) -> None:
-    """The sheets (Summary, Exceptions, Settlement lines, SKU profitability, Monthly P&L) into `file`."""
+    """The sheets (Summary, Exceptions, Settlement lines, SKU profitability, Monthly P&L, Journals) into `file`."""
     workbook = Workbook(write_only=True)
     workbook.properties.title = (f"Settlement reconciliation: {data.account}, "
                                  f"{data.first_day.isoformat()} to {data.last_day.isoformat()}")

@@ -108,9 +108,9 @@ def test_an_unmapped_category_fails_the_test_and_is_shown_not_lumped(built_lakeh
     with duckdb.connect(str(lakehouse), read_only=True) as connection:
         shown = connection.execute("select sum(line_count), sum(amount) from finance.journal_unmapped_lines "
                                    "where category = 'storage_fee'").fetchone()
-        unposted = connection.execute("select count(*) from finance.settlement_journals "
-                                      "where ledger_account_code is null and ledger_account_name = 'UNMAPPED: storage_fee'"
-                                      ).fetchone()[0]
+        unposted = connection.execute(
+            "select count(*) from finance.settlement_journals "
+            "where ledger_account_code is null and ledger_account_name = 'UNMAPPED: storage_fee'").fetchone()[0]
     assert storage[0] > 0 and shown == storage
     assert unposted > 0
     with pytest.raises(ConfigError, match="storage_fee"):

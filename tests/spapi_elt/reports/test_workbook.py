@@ -13,19 +13,20 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from spapi_elt.reports import workbook
-from spapi_elt.reports.columns import EXCEPTIONS, LINES, PNL, ROLLUP, SKUS, SUMMARY, Column
+from spapi_elt.reports.columns import EXCEPTIONS, JOURNALS, LINES, PNL, ROLLUP, SKUS, SUMMARY, Column
 from spapi_elt.reports.marts import read_report
 from spapi_elt.reports.workbook import money_format
 from tests.published_reports import Published, account_names
 
 SHEETS = {"Summary": SUMMARY, "Exceptions": EXCEPTIONS, "Settlement lines": LINES, "SKU profitability": SKUS,
-          "Monthly P&L": PNL}
+          "Monthly P&L": PNL, "Journals": JOURNALS}
 # The mart and key of each sheet's rows: a sheet row is compared with the mart row of the same key.
 MARTS = {"Summary": ("finance.settlements", ("settlement_id",)),
          "Exceptions": ("finance.reconciliation_exceptions", ("reconciliation_exception_id",)),
          "Settlement lines": ("finance.settlement_lines", ("settlement_id", "line_number")),
          "SKU profitability": ("roi.sku_profitability_to_date", ("marketplace_name", "sku")),
-         "Monthly P&L": ("roi.marketplace_pnl", ("posted_month", "marketplace_name"))}
+         "Monthly P&L": ("roi.marketplace_pnl", ("posted_month", "marketplace_name")),
+         "Journals": ("finance.settlement_journals", ("journal_number", "line_number"))}
 
 
 def sheet_rows(sheet: Worksheet, columns: tuple[Column, ...]) -> list[dict[str, Any]]:
@@ -162,7 +163,7 @@ def test_rows_beyond_a_sheets_limit_continue_on_further_sheets(published: Publis
         workbook.write_workbook(data, file)
     book = openpyxl.load_workbook(path)
     parts = ["Settlement lines", "Settlement lines (2)", "Settlement lines (3)"]
-    assert book.sheetnames == ["Summary", "Exceptions", *parts, "SKU profitability", "Monthly P&L"]
+    assert book.sheetnames == ["Summary", "Exceptions", *parts, "SKU profitability", "Monthly P&L", "Journals"]
     found = [tuple(c.value for c in row.values()) for title in parts for row in sheet_rows(book[title], LINES)]
     assert found == expected
     for title in parts:
@@ -356,3 +357,27 @@ def test_the_all_accounts_rollup_sums_each_account_per_currency(published: Publi
         sums |= {(currency, k): v or Decimal(0) for k, v in zip(["money_at_stake", "gross_sales", "amazon_fees",
                                                                   "net_proceeds"], values, strict=True)}
     assert assert_totals(sheet, ROLLUP, len(rows), sums)
+
+
+def test_every_journal_on_the_journals_sheet_balances_and_one_line_per_settlement_is_its_deposit(
+        published: Published, workbooks) -> None:
+    """What a bookkeeper posts: each journal's debits equal its credits, and each settlement's clearing lines
+    (account 1200, the bank deposit's side) add up to its reported total."""
+    checked = 0
+    for report in published.reports:
+        journals: dict[str, Decimal] = {}
+        clearing: dict[str, Decimal] = {}
+        for cells in sheet_rows(workbooks[report.seller_id]["Journals"], JOURNALS):
+            debit, credit = Decimal(str(cells["debit"].value)), Decimal(str(cells["credit"].value))
+            number = cells["journal_number"].value
+            journals[number] = journals.get(number, Decimal(0)) + debit - credit
+            if cells["ledger_account_code"].value == "1200":
+                settlement = cells["settlement_id"].value
+                clearing[settlement] = clearing.get(settlement, Decimal(0)) + debit - credit
+        assert journals and all(balance == 0 for balance in journals.values()), report.seller_id
+        totals = dict(published.lakehouse.query(
+            f"select settlement_id, reported_total_amount from finance.settlements "
+            f"where seller_id = '{report.seller_id}'"))
+        assert clearing == {s: Decimal(str(t)) for s, t in totals.items()}, report.seller_id
+        checked += len(journals)
+    assert checked > 0
