@@ -3,8 +3,9 @@
 Starts the sandbox (spapi_elt.demo), writes its accounts configuration and what `make ui` needs to start the
 same sandbox again (spapi_elt.demo_resume: data/demo/sandbox.json and the 0600 demo.env), lets the accounts sensor add
 the seller-account partitions, materialises every asset and check for every account over the sandbox's
-whole window in one run (a single-run backfill), prints the finance summary, and how to open the UI on the
-same Dagster instance and lakehouse.
+whole window in one run (a single-run backfill), printing a line per step as it goes
+(orchestration/run_progress.py), prints the finance summary, and how to open the UI on the same Dagster
+instance and lakehouse.
 """
 
 import argparse
@@ -12,8 +13,9 @@ import contextlib
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 DEMO_DIR = Path("data/demo")
@@ -66,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from orchestration.definitions import defs
         from orchestration.defs.ingest.partitions import partition_range_tags
         from orchestration.resources import SpApiResource
+        from orchestration.run_progress import printing_steps
 
         with dg.DagsterInstance.get() as instance:
             sensor = defs.resolve_sensor_def("seller_accounts_sensor")
@@ -75,10 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             names = list(instance.get_dynamic_partitions("seller_accounts"))
             print(f"Sandbox at {running.base_url}; accounts {', '.join(names)}; "
                   f"materialising {ns.start} .. {last_day} through Dagster ...", flush=True)
-            # dbt's console lines (dagster-dbt echoes them to stdout) go to a file, not the screen.
-            with run_log.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            # dbt's console lines (dagster-dbt echoes them to stdout) go to a file; a line per step to the screen.
+            days = (date.fromisoformat(last_day) - date.fromisoformat(ns.start)).days + 1
+            scope = f"{len(names)} account{'s'[:len(names) != 1]} x {days} days: {len(names) * days} partitions"
+            run_id, terminal = str(uuid.uuid4()), sys.stdout
+            with (run_log.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log),
+                  printing_steps(instance, run_id, terminal, scope)):
                 result = defs.resolve_job_def("daily_lakehouse").execute_in_process(
-                    instance=instance, raise_on_error=False, tags=partition_range_tags(names, ns.start, last_day),
+                    instance=instance, run_id=run_id, raise_on_error=False,
+                    tags=partition_range_tags(names, ns.start, last_day),
                     run_config={"ops": {"spapi_raw": {"config": {"buyer_days": ns.days}},
                                         "spapi_dbt": {"config": {"as_of": now.date().isoformat()}}},
                                 "loggers": {"console": {"config": {"log_level": "WARNING"}}}})

@@ -44,6 +44,9 @@ class AccountFailure:
     error: str  # the exception's message: clients never put secrets or PII in them
 
 
+PROGRESS_PREFIX = "..."  # how a progress line begins (orchestration/run_progress.py picks them out by it)
+
+
 @dataclass
 class Progress:
     """Rows per (resource, account), told every few seconds with the client's call counters: printed to `out`, or
@@ -71,7 +74,8 @@ class Progress:
         for account in sorted({a for _, a in rows}):
             calls = self.stats.totals(account)
             parts = ", ".join(f"{r} {n:,}" for (r, a), n in sorted(rows.items()) if a == account)
-            line = (f"  ... {account}: {parts} | calls {calls.calls:,}, throttled {calls.throttled:,}, "
+            line = (f"  {PROGRESS_PREFIX} {account}: {parts} | calls {calls.calls:,}, "
+                    f"throttled {calls.throttled:,}, "
                     f"retries {calls.retries:,}")
             if self.emit is not None:
                 self.emit(line.strip())

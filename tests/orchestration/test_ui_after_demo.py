@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -98,6 +99,24 @@ def test_the_demo_leaves_its_sandbox_secrets_for_the_ui_readable_only_by_the_use
         assert value not in (workdir / "accounts.toml").read_text()
     world = json.loads((workdir / "sandbox.json").read_text())
     assert world["data"]["days"] == 30 and (world["first_day"], world["last_day"]) == (FIRST_DAY, LAST_DAY)
+
+
+def test_the_demo_prints_a_line_per_step_as_it_goes_before_its_summary(demo) -> None:
+    """`make demo` was silent for minutes while the run went; now each step's start and finish (and the ingest's
+    progress) reach the terminal, in order, before the run's summary (orchestration/run_progress.py)."""
+    _, done = demo
+    lines = done.stdout.splitlines()
+    summary = next(i for i, line in enumerate(lines) if line.startswith("Run ") and "materialisations" in line)
+    steps = [line.split(maxsplit=1)[1] for line in lines[:summary] if re.match(r"\d\d:\d\d:\d\d ", line)]
+    started = [s.split()[1] for s in steps if s.startswith("started ")]
+    finished = [s.split()[1] for s in steps if s.startswith("done ")]
+    assert {"spapi_raw", "spapi_dbt", "reports__settlement_reconciliation"} <= set(started)
+    assert started == finished  # the in-process executor runs one step at a time: each finishes before the next
+    assert "started  spapi_raw (1 account x 30 days: 30 partitions)" in steps
+    ingest = steps[steps.index("started  spapi_raw (1 account x 30 days: 30 partitions)"):]
+    progress = ingest[1:next(i for i, s in enumerate(ingest) if s.startswith("done     spapi_raw in "))]
+    assert progress and all(s.startswith("spapi_raw: ... kestrel-trading-1: ") for s in progress)
+    assert "calls " in progress[-1] and "orders " in progress[-1]
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ VALUES_PER_DATA_KEY = 1 << 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
 WRAPPED_DEK_BYTES = NONCE_BYTES + 32 + TAG_BYTES
-_HASH_PATTERN = re.compile(r"h[1-9][0-9]*:[0-9a-f]{64}")
+HASH_PATTERN = re.compile(r"h[1-9][0-9]*:[0-9a-f]{64}")
 
 
 class PiiError(Exception):
@@ -252,4 +252,4 @@ def is_protected(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     return (value.startswith(ENCRYPTED_PREFIX) or value.startswith(PURGED_PREFIX)
-            or _HASH_PATTERN.fullmatch(value) is not None)
+            or HASH_PATTERN.fullmatch(value) is not None)

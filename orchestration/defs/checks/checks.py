@@ -4,18 +4,17 @@
   ids, so it measures the data, not only that a run happened);
 - API throttle rate: the share of calls answered 429 in the latest ingest run (from the materialisation's
   metadata), a warning above `max_share`: quotas are paced, so a high rate means the pacing is off;
-- PII in plaintext: no e-mail address appears in any text column of the lakehouse (buyer e-mails are only
-  ever stored hashed), and no known buyer value (canaries: names, streets, phones; one per line in the file
-  SPAPI_PII_CANARIES, or the value of SPAPI_PII_CANARY_VALUES, e.g. the sandbox truth's `pii_canaries`) does
-  either. The e-mail pattern always has something to look for, so the check never passes by having nothing
-  to check.
+- PII in plaintext (spapi_elt.pii_plaintext): the columns the PII policies protect hold only hashes and
+  ciphertext, no e-mail address appears in any text column or in Dagster's recent event and compute logs, no
+  phone number or street address in the buyer tables' other columns, and no known fake buyer value (canaries,
+  in memory: run config or SPAPI_PII_CANARY_VALUES) anywhere of these. It fails on a finding, warns (skipped)
+  when the lakehouse has nothing to scan, and its metadata says how much it read, so a pass means something.
 
 What the marts promise (every settlement reconciles or has its exceptions recorded, ...) are dbt tests,
 which dagster-dbt turns into checks on the marts they guard (error severity: blocking).
 """
 
 import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,10 +22,12 @@ import dagster as dg
 import duckdb
 
 from dlt_sources.spapi import RESOURCE_TABLES
+from orchestration.defs.checks.dagster_storage import recent_texts
 from orchestration.defs.ingest.assets import RAW_ASSET_KEYS
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource
 from spapi_elt.lakehouse import DATASET
 from spapi_elt.lakehouse_lock import lakehouse_lock
+from spapi_elt.pii_plaintext import LakehouseScan, scan_lakehouse, text_findings
 
 
 class FreshnessConfig(dg.Config):
@@ -108,46 +109,55 @@ def api_throttle_rate(context: dg.AssetCheckExecutionContext, config: ThrottleCo
 
 
 class CanaryConfig(dg.Config):
-    canaries_file: str | None = None  # else SPAPI_PII_CANARIES (a file), else SPAPI_PII_CANARY_VALUES (the values)
-
-
-# An e-mail address: the one kind of buyer PII with a shape no other value in the lakehouse has.
-EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    # Known fake buyer values, in memory only: these, else SPAPI_PII_CANARY_VALUES (one per line). Dagster keeps
+    # a run's config in its run storage, so only ever fake values here (the sandbox truth's `pii_canaries`).
+    canaries: list[str] = []
+    dagster_history_days: float = 2.0  # the Dagster event and compute logs changed this recently are read
 
 
 def canaries(config: CanaryConfig) -> list[str]:
-    source = config.canaries_file or os.environ.get("SPAPI_PII_CANARIES")
-    text = Path(source).read_text(encoding="utf-8") if source else os.environ.get("SPAPI_PII_CANARY_VALUES", "")
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    values = config.canaries or os.environ.get("SPAPI_PII_CANARY_VALUES", "").splitlines()
+    return [value.strip() for value in values if value.strip()]
 
 
-def _text_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[str]]:
-    columns: dict[tuple[str, str], list[str]] = {}
-    for schema, table, column in con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns "
-            "where data_type = 'VARCHAR' and table_schema not in ('information_schema', 'pg_catalog') "
-            "and table_name not like '_dlt%'").fetchall():
-        columns.setdefault((schema, table), []).append(column)
-    return columns
+SHAPES = ("email (every text column, Dagster's logs), phone and street address (buyer tables' other columns), "
+          "any value but a hash or ciphertext (protected columns)")
 
 
 @dg.asset_check(asset=RAW_ASSET_KEYS["order_buyers"], pool=LAKEHOUSE_POOL,
-                description="No e-mail address and no known buyer value (canary) in plaintext in any lakehouse table.")
-def pii_canary_scan(config: CanaryConfig, lakehouse: LakehouseResource) -> dg.AssetCheckResult:
+                description="No buyer PII in plaintext: protected columns hold only hashes and ciphertext, no e-mail "
+                            "address anywhere, no phone or street address in the buyer tables, no known canary in "
+                            "the lakehouse or Dagster's event and compute logs.")
+def pii_canary_scan(context: dg.AssetCheckExecutionContext, config: CanaryConfig,
+                    lakehouse: LakehouseResource) -> dg.AssetCheckResult:
     known = canaries(config)
-    pattern = "|".join([EMAIL_PATTERN, *(re.escape(c) for c in known)])
-    found: dict[str, int] = {}
     path = lakehouse.resolved()
-    with lakehouse_lock(path, "dagster check", wait=True), duckdb.connect(str(path), read_only=True) as con:
-        for (schema, table), columns in _text_columns(con).items():
-            text = " || chr(31) || ".join(f'coalesce("{c}", \'\')' for c in columns)
-            hits = con.execute(f'select count(*) from "{schema}"."{table}" where regexp_matches({text}, ?)',
-                               [pattern]).fetchone()[0]
-            if hits:
-                found[f"{schema}.{table}"] = hits
-    return dg.AssetCheckResult(
-        passed=not found, description=f"plaintext PII in {', '.join(found)}" if found else None,
-        metadata={"canaries": len(known), "email_pattern": True, "tables_with_hits": dg.MetadataValue.json(found)})
+    scan = LakehouseScan()
+    if path.exists():
+        with lakehouse_lock(path, "dagster check", wait=True), duckdb.connect(str(path), read_only=True) as con:
+            scan = scan_lakehouse(con, known)
+    root = Path(context.instance.root_directory)
+    files: set[Path] = set()
+    for file, text in recent_texts(root, config.dagster_history_days):
+        files.add(file)
+        for kind, count in text_findings(text, known).items():
+            scan.found(str(file.relative_to(root)), kind, count)
+    findings = {place: dict(kinds) for place, kinds in scan.findings.items()}
+    metadata = {"canaries": len(known), "shapes": SHAPES, "lakehouse_tables": scan.tables,
+                "text_columns": scan.text_columns, "protected_columns": scan.protected_columns,
+                "protected_values": scan.protected_values, "buyer_columns_shape_scanned": scan.shape_columns,
+                "dagster_files": len(files), "dagster_history_days": config.dagster_history_days,
+                "findings": dg.MetadataValue.json(findings)}
+    if not scan.text_columns:  # nothing to look at is not a pass: say so, as a warning the UI shows
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata,
+                                   description=f"Skipped: the lakehouse {path} has no text columns to scan yet.")
+    if findings:
+        description = "Plaintext PII: " + "; ".join(
+            f"{place}: {', '.join(f'{n} {kind}' for kind, n in kinds.items())}" for place, kinds in findings.items())
+    else:
+        description = (f"No plaintext PII in {scan.tables} tables ({scan.protected_values} protected values) and "
+                       f"{len(files)} Dagster log files; {len(known)} canaries.")
+    return dg.AssetCheckResult(passed=not findings, description=description, metadata=metadata)
 
 
 defs = dg.Definitions(asset_checks=[raw_tables_fresh, api_throttle_rate, pii_canary_scan])
