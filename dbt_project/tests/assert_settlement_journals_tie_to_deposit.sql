@@ -1,5 +1,7 @@
 -- Every settlement has exactly one deposit-clearing line, in its deposit journal, and that line (debit - credit)
 -- equals the settlement's total: the bank deposit is matched against one entry, however many months it spans.
+-- In Dagster: a check on finance/settlement_journals (meta.dagster.ref), the table a bookkeeper posts.
+{{ config(meta={'dagster': {'ref': {'name': 'settlement_journals'}}}) }}
 with clearing as (
     select seller_id, settlement_id, count(*) as clearing_lines, sum(debit - credit) as clearing_amount,
            min(case when is_deposit_journal then 1 else 0 end) as in_deposit_journal
