@@ -162,13 +162,20 @@ def payout_charts(data: ReportData) -> list[str]:
     for currency in _currencies(data.payouts):
         groups = []
         for payout in (p for p in data.payouts if p["currency"] == currency):
-            arrived = payout["transferred_amount"] is not None
-            when = payout["deposit_date"].isoformat() if payout["deposit_date"] else "not paid"
-            title = (f"Settlement {payout['settlement_id']} ({payout['marketplace_name']}): {payout['payout_status']}, "
-                     + (f"{money(payout['transferred_amount'], currency)} transferred on {when}" if arrived else
-                        f"{money(payout['settlement_total_amount'], currency)} expected, not transferred "
-                        f"({payout['fund_transfer_status'] or 'no transfer'})"))
-            value = payout["transferred_amount"] if arrived else payout["settlement_total_amount"]
+            if payout["payout_status"] == "nothing due":  # a 0.00 settlement: nothing to transfer, nothing missing
+                arrived, value = True, payout["settlement_total_amount"]
+                when = payout["group_end_at"].date().isoformat()
+                detail = "0.00, nothing to transfer"
+            elif payout["transferred_amount"] is not None:
+                arrived, value = True, payout["transferred_amount"]
+                when = payout["deposit_date"].isoformat() if payout["deposit_date"] else "not paid"
+                detail = f"{money(value, currency)} transferred on {when}"
+            else:
+                arrived, when, value = False, "not paid", payout["settlement_total_amount"]
+                detail = (f"{money(value, currency)} expected, not transferred "
+                          f"({payout['fund_transfer_status'] or 'no transfer'})")
+            title = (f"Settlement {payout['settlement_id']} ({payout['marketplace_name']}): "
+                     f"{payout['payout_status']}, {detail}")
             groups.append(Group(when, [Mark(value, title, "#" + settlement_anchor(payout["settlement_id"]),
                                             series=0 if arrived else 3, hollow=not arrived)]))
         chart = column_chart(f"chart-payouts-{currency}", f"Payouts in {currency} by deposit date", groups,

@@ -273,3 +273,20 @@ def test_the_print_stylesheet_keeps_every_column(published: Published) -> None:
     for rule in (".scroll { overflow: visible; }", "thead { display: table-header-group; }",
                  "@page { size: landscape;", "white-space: normal;", "table { width: 100%;"):
         assert rule in printed, rule
+
+
+def test_a_settlement_of_nothing_is_not_drawn_as_an_unpaid_payout(published: Published) -> None:
+    """A closed 0.00 period transfers nothing (payout status 'nothing due'): its column is dated by the period's
+    end and drawn as settled, not as a hollow 'not paid' one (the chart showed it as a missing payment before)."""
+    from spapi_elt.reports.page import payout_charts
+
+    data = report_data(published)
+    paid = next(p for p in data.payouts if p["payout_status"] == "paid")
+    nothing = {**paid, "settlement_id": "0000000001", "payout_status": "nothing due", "transferred_amount": None,
+               "settlement_total_amount": Decimal("0.00"), "fund_transfer_status": "Unknown", "deposit_date": None,
+               "group_end_at": datetime(2026, 2, 27, 7, 21)}
+    (chart,) = [c for c in payout_charts(dataclasses.replace(data, payouts=[nothing])) if paid["currency"] in c]
+    assert "not paid" not in chart and "2026-02-27" in chart and "nothing to transfer" in chart
+    failed = {**nothing, "payout_status": "failed", "settlement_total_amount": Decimal("12.00")}
+    (chart,) = [c for c in payout_charts(dataclasses.replace(data, payouts=[failed])) if paid["currency"] in c]
+    assert "not paid" in chart

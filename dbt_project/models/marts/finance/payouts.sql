@@ -39,6 +39,9 @@ select
         when groups.processing_status = 'Open' then 'open'
         when groups.fund_transfer_status = 'Succeeded' then 'paid'
         when groups.fund_transfer_status = 'Failed' then 'failed'
+        -- a closed 0.00 period transfers nothing (Amazon leaves its transfer status Unknown): nothing is owed
+        when groups.converted_total_amount is null
+            and coalesce(settlements.reported_total_amount, groups.original_total_amount) = 0 then 'nothing due'
         else 'processing'
     end as payout_status
 from groups
