@@ -28,6 +28,7 @@ from datetime import timedelta
 from dlt_sources.spapi.extraction import DEFAULT_HISTORY_DAYS
 from dlt_sources.spapi.finances import GROUP_LOOKBACK, TRANSACTION_LOOKBACK
 from dlt_sources.spapi.orders import ORDER_LOOKBACK
+from dlt_sources.spapi.payouts import SUMMARY_LOOKBACK
 from dlt_sources.spapi.reports import ReportPolicy
 from dlt_sources.spapi.settings import (
     ALL_ORDERS_REPORT,
@@ -39,9 +40,9 @@ from dlt_sources.spapi.throttle import DEFAULT_SAFETY
 
 # Items per page as the source asks for them: searchOrders maxResultsPerPage 100 and getReports pageSize 100 (the
 # models' maxima), listFinancialEventGroups MaxResultsPerPage 100 (financesV0 model). Amazon documents no page
-# size for listTransactions or getInventorySummaries: 100 and 50 are assumptions (the sandbox's).
+# size for listTransactions, getInventorySummaries or listSummary: 100, 50 and 10 are assumptions (the sandbox's).
 PAGE_SIZE = {"searchOrders": 100, "getReports": 100, "listFinancialEventGroups": 100, "listTransactions": 100,
-             "getInventorySummaries": 50, "searchCatalogItems": CATALOG_BATCH}
+             "getInventorySummaries": 50, "searchCatalogItems": CATALOG_BATCH, "listSummary": 10}
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,12 @@ def resource_costs(volume: Volume, daily: bool = False) -> list[ResourceCost]:
         report = ResourceCost(name)
         _request_reports(report, 1, volume)
         costs.append(report)
+
+    # One summary per settlement with a posting in the window, per marketplace (the open period's too), one window.
+    summaries = ResourceCost("settlement_summaries")
+    summaries.calls["listSummary"] = _pages(mps * (window(SUMMARY_LOOKBACK) / volume.settlement_days + 1),
+                                            "listSummary")
+    costs.append(summaries)
     return costs
 
 

@@ -7,7 +7,7 @@ Resources (RESOURCES) and the tables they write (RESOURCE_TABLES; keys in tables
 marketplace_participations; settlements (settlement_reports, settlement_report_documents, settlement_lines);
 financial_event_groups; financial_transactions; orders (orders, order_items); order_buyers;
 listings (listings, catalog_items); inventory; fba_reimbursements; fee_estimates; inventory_ledger;
-balances; expected_payouts; payouts (payouts, settlement_summaries).
+balances; expected_payouts; payouts; settlement_summaries.
 Every row carries seller_id and, where it has one, marketplace_id.
 
 This package is the source and nothing else: the pipeline that loads it, dbt, the reports and the CLI are
@@ -28,7 +28,7 @@ from dlt_sources.spapi.inventory import inventory
 from dlt_sources.spapi.listings import listings
 from dlt_sources.spapi.marketplace_participations import marketplace_participations
 from dlt_sources.spapi.orders import order_buyers, orders
-from dlt_sources.spapi.payouts import balances, expected_payouts, payouts
+from dlt_sources.spapi.payouts import balances, expected_payouts, payouts, settlement_summaries
 from dlt_sources.spapi.settlements import settlements
 
 RESOURCES: dict[str, Callable[[Extraction], Any]] = {
@@ -46,14 +46,14 @@ RESOURCES: dict[str, Callable[[Extraction], Any]] = {
     "balances": balances,
     "expected_payouts": expected_payouts,
     "payouts": payouts,
+    "settlement_summaries": settlement_summaries,
 }
 
 # The tables each resource writes (keys and dispositions: tables.py); most write their namesake alone.
 RESOURCE_TABLES: dict[str, tuple[str, ...]] = {
     name: {"settlements": ("settlement_reports", "settlement_report_documents", "settlement_lines"),
            "orders": ("orders", "order_items"),
-           "listings": ("listings", "catalog_items"),
-           "payouts": ("payouts", "settlement_summaries")}.get(name, (name,))
+           "listings": ("listings", "catalog_items")}.get(name, (name,))
     for name in RESOURCES
 }
 

@@ -31,6 +31,14 @@ MARKETPLACE_REGIONS: dict[str, str] = {
     "A19VAU5U5O7RUS": "FE", "A39IBJ37TRP1C6": "FE", "A1VC38T7YXB528": "FE",
 }
 
+# The only marketplaces Transfers 2024-06-01 (listPayouts, listExpectedPayouts) serves: "This API supports the
+# following marketplaces: DE, FR, IT, ES, SE, NL, PL, and BE." (transfers_2024-06-01.json, info.description), by
+# their ids above. An account is asked about these alone; one with none of them makes no Transfers call.
+TRANSFERS_MARKETPLACE_IDS: frozenset[str] = frozenset({
+    "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "APJ6JRA9NG5V4", "A1RKKUPIHCS9HS",  # DE, FR, IT, ES
+    "A2NODRKZP88ZB9", "A1805IZSGTT6HS", "A1C3SOZRARQ6R3", "AMEN7PMS3EDWL",  # SE, NL, PL, BE
+})
+
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 ALL_ORDERS_REPORT = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"

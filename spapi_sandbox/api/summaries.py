@@ -8,16 +8,18 @@ listTransactions breakdowns). One settlement per seller is planted to disagree w
 (Settlement.summary_delta, generate.py): its first line's label shows that much more, and so do its net proceeds.
 
 - relatedIdentifierName=SETTLEMENT_ID with a value: that closed settlement's summary (none if unknown);
-- otherwise periodStart/periodEnd (dates, both optional): one summary per settlement marketplace of every
-  posting posted on those days, without related identifiers, as Amazon's example shows.
+- otherwise periodStart/periodEnd (dates, both optional): "the response will only include summaries with
+  transactions that occurred on or after [periodStart]" ("on or before" periodEnd), read as: the summary of every
+  settlement period with a posting on those days, whole. A closed settlement's carries its SETTLEMENT_ID (the
+  Summary example's relatedIdentifiers) and is the one the id lookup answers; the open period's, what is posted so
+  far, has no settlement issued yet and carries no related identifiers, as Amazon's listSummary example shows.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from spapi_sandbox.api.balances import ACCOUNT_TYPE, settlement_marketplaces
-from spapi_sandbox.api.indexes import seller_index
+from spapi_sandbox.api.balances import ACCOUNT_TYPE
 from spapi_sandbox.api.paging import paginate, resume_or_start
 from spapi_sandbox.api.params import marketplaces, seller_world
 from spapi_sandbox.http import Request, Response, invalid_input, route
@@ -109,12 +111,16 @@ def summaries(seller: SellerWorld, query: dict[str, Any]) -> list[dict[str, Any]
                 if s.closed and s.settlement_id == query["settlement_id"] and s.marketplace in query["markets"]]
     start = query["start"] or 0
     end = (query["end"] + DAY if query["end"] is not None else query["now"])  # periodEnd: on or before that day
-    postings = [p for p in seller_index(seller).postings if start <= p.posted_at < end]
     out = []
-    for code in settlement_marketplaces(seller):
-        mine = [p for p in postings if settlement_marketplace(p.marketplace) == code]
-        if code in query["markets"] and mine:
-            out.append(_summary(seller, code, mine, start or mine[0].posted_at, end - 1))
+    for s in sorted(seller.settlements, key=lambda s: (s.start_at, s.marketplace)):
+        posted = [p for p in s.postings if p.posted_at <= query["now"]]
+        if s.marketplace not in query["markets"] or not any(start <= p.posted_at < end for p in posted):
+            continue
+        if s.closed:
+            out.append(_summary(seller, s.marketplace, s.postings, s.start_at, s.end_at, s.settlement_id,
+                                s.summary_delta))
+        else:
+            out.append(_summary(seller, s.marketplace, posted, s.start_at, max(p.posted_at for p in posted)))
     return out
 
 

@@ -9,6 +9,8 @@ Payouts (transfers_2024-06-01.json, Payout): one per closed settlement, created 
 Expected payouts (ExpectedPayout): one per open period, what it would deposit if it closed now (balances.py),
 SCHEDULED on the period's deposit date, NO_PAYOUT_EXPECTED when that is not positive ("The expected balance
 is negative, resulting in no payout").
+Both answer only for the marketplaces the Transfers model names (TRANSFERS_MARKETPLACE_IDS): asked for another,
+they refuse; asked for none, they answer for the seller's supported marketplaces alone (none: empty).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from spapi_sandbox.api.balances import open_balance, settlement_marketplaces
 from spapi_sandbox.api.finances import account_tail
 from spapi_sandbox.api.paging import paginate, resume_or_start
 from spapi_sandbox.api.params import marketplaces, seller_world, timestamp
-from spapi_sandbox.http import Request, Response, route
+from spapi_sandbox.http import Request, Response, invalid_input, route
 from spapi_sandbox.marketplaces import MARKETPLACES, settlement_marketplace
 from spapi_sandbox.render import currency_finances_2024, iso
 from spapi_sandbox.world import SellerWorld, Settlement
@@ -30,6 +32,13 @@ EXPECTED = "listExpectedPayouts"
 ACCOUNT_TYPE = "STANDARD_ORDERS"  # the Transfers model's spelling
 PAGE = 50
 IN_TRANSIT_AFTER = 12 * 3_600
+
+# transfers_2024-06-01.json, info.description: "This API supports the following marketplaces: DE, FR, IT, ES, SE,
+# NL, PL, and BE." Amazon's ids for them (developer-docs.amazon.com/sp-api/docs/marketplace-ids).
+TRANSFERS_MARKETPLACE_IDS = frozenset({
+    "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "APJ6JRA9NG5V4", "A1RKKUPIHCS9HS",  # DE, FR, IT, ES
+    "A2NODRKZP88ZB9", "A1805IZSGTT6HS", "A1C3SOZRARQ6R3", "AMEN7PMS3EDWL",  # SE, NL, PL, BE
+})
 
 
 def payout_id(settlement: Settlement) -> str:
@@ -78,8 +87,15 @@ def render_payout(seller: SellerWorld, settlement: Settlement, now: int) -> dict
 
 
 def _markets(req: Request, seller: SellerWorld) -> list[str]:
-    return sorted({settlement_marketplace(m.code) for m in marketplaces(req, seller, "marketplaceIds",
-                                                                        required=False)})
+    """The settlement marketplaces asked for (all of the seller's when none is named) that Transfers serves."""
+    chosen = marketplaces(req, seller, "marketplaceIds", required=False)
+    unsupported = [m.marketplace_id for m in chosen if m.marketplace_id not in TRANSFERS_MARKETPLACE_IDS]
+    if unsupported and req.list_param("marketplaceIds"):
+        # The model states the restriction (info.description) but not the error Amazon returns for another
+        # marketplace; a 400 InvalidInput naming them is this sandbox's choice.
+        raise invalid_input(f"Unsupported marketplaceIds for the Transfers API: {', '.join(unsupported)}. "
+                            "It supports DE, FR, IT, ES, SE, NL, PL and BE.")
+    return sorted({settlement_marketplace(m.code) for m in chosen if m.marketplace_id in TRANSFERS_MARKETPLACE_IDS})
 
 
 def _payouts_query(state: Any, req: Request, seller: SellerWorld) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import pytest
 
 from spapi_sandbox.faults import ERROR_BODIES
 from spapi_sandbox.http import ROUTES
+from spapi_sandbox.marketplaces import MARKETPLACES
 from spapi_sandbox.ratelimit import RATE_LIMITS, TEMPLATE_KEYS
 from spapi_sandbox.server import SP_API_AUTH, missing_api_modules
 from tests.contract.checker import assert_matches_model, find_operation
@@ -225,19 +226,23 @@ CASES: dict[str, Cases] = {
                             {"relatedIdentifierName": "ORDER_ID", "relatedIdentifierValue": "1"}, expect=400),
         lambda ctx, s: Call("GET", "/finances/2024-06-19/summary", {"periodStart": "soon"}, expect=400),
     ]),
+    # Seller 0 sells in Amazon.com and Amazon.ca, which Transfers does not serve: an empty answer, and a 400 when
+    # named (test_transfers_answer_with_payouts_where_amazon_serves_them checks full answers for an EU seller).
     "listPayouts": Cases("transfers_2024-06-01.json", [
         lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts"),
-        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts",
-                            {"marketplaceIds": ctx.market(s), "createdAfter": "2026-02-01T00:00:00Z"}),
     ], [
         lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts", {"createdAfter": "soon"},
                             expect=400),
+        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts",
+                            {"marketplaceIds": ctx.market(s), "createdAfter": "2026-02-01T00:00:00Z"}, expect=400),
     ]),
     "listExpectedPayouts": Cases("transfers_2024-06-01.json", [
         lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts/expected"),
     ], [
         lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts/expected",
                             {"marketplaceIds": "XXXXXXXX"}, expect=400),
+        lambda ctx, s: Call("GET", "/finances/transfers/2024-06-01/payouts/expected",
+                            {"marketplaceIds": ctx.market(s)}, expect=400),
     ]),
     "searchCatalogItems": Cases("catalogItems_2022-04-01.json", [
         lambda ctx, s: Call("GET", "/catalog/2022-04-01/items", {
@@ -380,6 +385,19 @@ def test_error_responses_match_the_model(ctx, operation):
     for make in CASES[operation].errors:
         response = _check(ctx, operation, make(ctx, 0), 0)
         assert response.json()["errors"][0]["code"] in ("InvalidInput", "NotFound")
+
+
+@pytest.mark.parametrize("operation", ["listPayouts", "listExpectedPayouts"])
+def test_transfers_answer_with_payouts_where_amazon_serves_them(ctx, operation):
+    """Seller 1 sells in Amazon.de, one of the marketplaces Transfers serves (transfers_2024-06-01.json, info)."""
+    path = {"listPayouts": "/finances/transfers/2024-06-01/payouts",
+            "listExpectedPayouts": "/finances/transfers/2024-06-01/payouts/expected"}[operation]
+    assert "DE" in ctx.api.seller(1).account.marketplace_codes
+    response = ctx.send(Call("GET", path, {"marketplaceIds": MARKETPLACES["DE"].marketplace_id}), 1)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["payouts" if operation == "listPayouts" else "expectedPayouts"]
+    assert_matches_model(CASES[operation].model, operation, 200, body)
 
 
 @pytest.mark.parametrize("operation", sorted(CASES))

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from dlt_sources.spapi.settings import TRANSFERS_MARKETPLACE_IDS
 from spapi_sandbox.api.balances import open_balance, settlement_marketplaces
 from spapi_sandbox.generate import build_world
 from spapi_sandbox.marketplaces import MARKETPLACES
@@ -124,9 +125,13 @@ def test_no_line_is_unmapped(built_lakehouse: BuiltLakehouse) -> None:
 
 def test_amazons_summary_agrees_with_each_settlement_but_the_planted_one(built_lakehouse: BuiltLakehouse) -> None:
     """Every settlement has Amazon's summary, label for label the file's; only the planted ones differ, by the
-    planted amount in net proceeds and in one category."""
-    planted_deltas = {d["reference_id"]: Decimal(d["amount"]) for d in built_lakehouse.truth["discrepancies"]
-                      if d["kind"] == "settlement_summary_mismatch"}
+    planted amount in net proceeds and in one category. Summaries come from Finances, not Transfers: every seller
+    has them, the Amazon.com one too, so each seller's planted mismatch is found."""
+    planted = [d for d in built_lakehouse.truth["discrepancies"] if d["kind"] == "settlement_summary_mismatch"]
+    planted_deltas = {d["reference_id"]: Decimal(d["amount"]) for d in planted}
+    world = build_world(ORACLE_ARGUMENTS)
+    assert {d["seller_id"] for d in planted} == {s.account.seller_id for s in world.sellers}
+    assert "US" in {c for s in world.sellers for c in s.account.marketplace_codes}
     rows = built_lakehouse.query("""
         select settlement_id, summary_difference_amount, summary_labels_matched, summary_mismatched_category_count
         from finance.settlements""")
@@ -141,19 +146,41 @@ def test_amazons_summary_agrees_with_each_settlement_but_the_planted_one(built_l
 
 def test_the_forecast_shows_amazons_expected_payout_and_the_difference(built_lakehouse: BuiltLakehouse) -> None:
     """Each open group's row carries the payout the sandbox's world expects for its period (what the period would
-    deposit if it closed now, spapi_sandbox/api/balances.py), and Amazon's figure minus ours."""
+    deposit if it closed now, spapi_sandbox/api/balances.py), and Amazon's figure minus ours, where Transfers
+    serves the marketplace (Amazon.de here); elsewhere (Amazon.com, .ca, .co.uk) Amazon's columns are empty."""
     world = build_world(ORACLE_ARGUMENTS)
-    amazon = {(seller.account.seller_id, deposit.settlement.event_group_id):
-              Decimal(deposit.amount).scaleb(-minor_digits(MARKETPLACES[code].currency))
-              for seller in world.sellers for code in settlement_marketplaces(seller)
-              for deposit in open_balance(seller, code, world.now).deposits}
+    served = {code for code, m in MARKETPLACES.items() if m.marketplace_id in TRANSFERS_MARKETPLACE_IDS}
+    deposits = {(seller.account.seller_id, deposit.settlement.event_group_id):
+                (code, Decimal(deposit.amount).scaleb(-minor_digits(MARKETPLACES[code].currency)))
+                for seller in world.sellers for code in settlement_marketplaces(seller)
+                for deposit in open_balance(seller, code, world.now).deposits}
+    amazon = {key: amount for key, (code, amount) in deposits.items() if code in served}
     rows = built_lakehouse.query("""
         select seller_id, financial_event_group_id, expected_amount, amazon_expected_amount, amazon_difference_amount,
                amazon_payout_status
         from finance.payout_forecast""")
-    assert rows and len(rows) == len(amazon)
+    assert rows and len(rows) == len(deposits)
+    assert amazon and len(amazon) < len(deposits)
+    assert {(r[0], r[1]) for r in rows if r[3] is not None} == set(amazon)
     for seller_id, group_id, ours, theirs, difference, status in rows:
+        if (seller_id, group_id) not in amazon:
+            assert (theirs, difference, status) == (None, None, None), group_id
+            continue
         assert theirs == amazon[(seller_id, group_id)], group_id
         assert difference == theirs - ours, group_id
         assert status == ("SCHEDULED" if theirs > 0 else "NO_PAYOUT_EXPECTED"), group_id
 
+
+def test_amazons_expected_payouts_and_payouts_exist_only_where_transfers_is_served(
+        built_lakehouse: BuiltLakehouse) -> None:
+    """transfers_2024-06-01.json: DE, FR, IT, ES, SE, NL, PL and BE only. The NA seller has none of them; the EU
+    seller has them for Amazon.de (whose settlement carries Amazon.fr), not for Amazon.co.uk."""
+    world = build_world(ORACLE_ARGUMENTS)
+    with_de = {s.account.seller_id for s in world.sellers if "DE" in s.account.marketplace_codes}
+    assert with_de and with_de != {s.account.seller_id for s in world.sellers}
+    for table in ("stg_spapi__expected_payouts", "stg_spapi__payouts"):
+        found = built_lakehouse.query(f"select distinct seller_id, marketplace_id from staging.{table}")
+        assert {seller for seller, _ in found} == with_de, table
+        assert {marketplace for _, marketplace in found} == {MARKETPLACES["DE"].marketplace_id}, table
+    de_closed = sum(1 for s in world.sellers for x in s.settlements if x.closed and x.marketplace == "DE")
+    assert built_lakehouse.query("select count(*) from staging.stg_spapi__payouts") == [(de_closed,)]

@@ -43,7 +43,8 @@ def test_every_resource_loads_rows(loaded):
     for table in ("marketplace_participations", "settlement_reports", "settlement_report_documents",
                   "settlement_lines", "financial_event_groups", "financial_transactions", "orders", "order_items",
                   "order_buyers", "listings", "catalog_items", "inventory", "fba_reimbursements", "fee_estimates",
-                  "inventory_ledger", "api_audit_log"):
+                  "inventory_ledger", "api_audit_log", "balances", "expected_payouts", "payouts",
+                  "settlement_summaries"):
         assert rows.get(table, 0) > 0, table
     assert loaded["first"].failures == []
 
@@ -89,6 +90,23 @@ def test_finances_and_catalog_equal_the_world(loaded):
     marketplaces = dict(query(lakehouse, f"select seller_id, count(*) from {DATASET}.marketplace_participations "
                                          f"group by 1"))
     assert marketplaces == {s.account.seller_id: len(s.account.marketplace_codes) for s in world.sellers}
+
+
+def test_summaries_for_every_seller_transfers_only_where_amazon_serves_them(loaded):
+    """Transfers serves DE, FR, IT, ES, SE, NL, PL and BE (transfers_2024-06-01.json): the NA seller loads no payouts
+    and fails nothing; every seller's closed settlements have Amazon's summary (Finances), each once."""
+    world, lakehouse = loaded["sandbox"].world, loaded["lakehouse"]
+    closed = {(s.account.seller_id, x.settlement_id) for s in world.sellers for x in s.settlements if x.closed}
+    summaries = query(lakehouse, f"select distinct seller_id, settlement_id from {DATASET}.settlement_summaries")
+    assert set(summaries) == closed
+    net = query(lakehouse, f"select count(*) from (select seller_id, settlement_id, count(distinct net_proceeds) n "
+                           f"from {DATASET}.settlement_summaries group by all) where n <> 1")
+    assert net == [(0,)]
+    de = MARKETPLACES["DE"].marketplace_id
+    payouts = query(lakehouse, f"select marketplace_id, count(*) from {DATASET}.payouts group by 1")
+    assert payouts == [(de, sum(1 for s in world.sellers for x in s.settlements if x.closed and x.marketplace == "DE"))]
+    expected = query(lakehouse, f"select distinct marketplace_id from {DATASET}.expected_payouts")
+    assert expected == [(de,)]
 
 
 def test_running_the_same_window_again_changes_nothing(loaded):

@@ -1,6 +1,6 @@
-{#- Amazon's summary of each settlement (Finances 2024-06-19 listSummary by SETTLEMENT_ID): one row per leaf
-    breakdown, its path split into levels. The sandbox's paths are the settlement file's labels
-    (transaction-type > amount-type > amount-description); a real account's may be other words. -#}
+{#- Amazon's summary of each settlement (Finances 2024-06-19 listSummary by period, the summaries that carry a
+    SETTLEMENT_ID): one row per leaf breakdown, its path split into levels. The sandbox's paths are the settlement
+    file's labels (transaction-type > amount-type > amount-description); a real account's may be other words. -#}
 select
     seller_id,
     settlement_id,
