@@ -116,18 +116,26 @@ def run_transform(lakehouse: Path | None, as_of: date | None, wait: bool = False
     return 0
 
 
-def run_report(ns: argparse.Namespace) -> int:
-    """The same workbook and page per account as the Dagster asset, for a cron user."""
-    import duckdb
-
+def _reports_inputs(ns: argparse.Namespace) -> tuple[Path, dict[str, str], Path]:
+    """What `report` and `export-journals` both start from: the built lakehouse, the accounts' names by seller id
+    (the accounts file's, when there is one) and the reports folder."""
     from spapi_elt.lakehouse import lakehouse_path
-    from spapi_elt.reports import publish_reports, publish_rollup, reports_dir
+    from spapi_elt.reports import reports_dir
 
     path = lakehouse_path(ns.lakehouse)
     if not path.exists():
         raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
     names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
-    folder = reports_dir(str(ns.out) if ns.out else None, path)
+    return path, names, reports_dir(str(ns.out) if ns.out else None, path)
+
+
+def run_report(ns: argparse.Namespace) -> int:
+    """The same workbook and page per account as the Dagster asset, for a cron user."""
+    import duckdb
+
+    from spapi_elt.reports import publish_reports, publish_rollup
+
+    path, names, folder = _reports_inputs(ns)
     try:
         published = publish_reports(path, folder, names, wait=ns.wait)
         rollup = publish_rollup(path, folder, names, wait=ns.wait)
@@ -150,16 +158,10 @@ def run_export_journals(ns: argparse.Namespace) -> int:
     import duckdb
 
     from spapi_elt.journal_exports import FORMATS, export_journals
-    from spapi_elt.lakehouse import lakehouse_path
-    from spapi_elt.reports import reports_dir
 
     if ns.first_day and ns.last_day and ns.first_day > ns.last_day:
         raise ConfigError(f"--from {ns.first_day} is after --to {ns.last_day}")
-    path = lakehouse_path(ns.lakehouse)
-    if not path.exists():
-        raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
-    names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
-    folder = reports_dir(str(ns.out) if ns.out else None, path)
+    path, names, folder = _reports_inputs(ns)
     try:
         exported = export_journals(path, folder, names, ns.format or FORMATS, ns.account, ns.first_day,
                                    ns.last_day, wait=ns.wait)
