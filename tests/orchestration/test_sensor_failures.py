@@ -28,3 +28,18 @@ def test_the_settlement_sensor_fails_its_tick_when_an_account_cannot_be_listed(t
     with dg.DagsterInstance.get() as instance, pytest.raises(dg.Failure, match="SPAPI_DEMO_REFRESH_TOKEN_0"):
         defs.resolve_sensor_def("new_settlement_reports_sensor")(dg.build_sensor_context(
             instance=instance, resources={"spapi": SpApiResource(accounts_file=str(accounts))}))
+
+
+def test_the_accounts_sensor_fails_its_tick_when_the_accounts_file_is_unreadable(tmp_path: Path) -> None:
+    """A broken accounts file fails the tick with the parser's reason (it was a skipped tick before, easy to miss),
+    and no partition is added or removed on the way."""
+    from orchestration.definitions import defs
+
+    broken = tmp_path / "accounts.toml"
+    broken.write_text("[[accounts]]\nname = \"a\"\nregion = \n", encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("seller_accounts", ["kept"])
+        with pytest.raises(dg.Failure, match="accounts configuration unreadable"):
+            defs.resolve_sensor_def("seller_accounts_sensor")(dg.build_sensor_context(
+                instance=instance, resources={"spapi": SpApiResource(accounts_file=str(broken))}))
+        assert list(instance.get_dynamic_partitions("seller_accounts")) == ["kept"]

@@ -73,8 +73,8 @@ def new_settlement_reports_sensor(context: dg.SensorEvaluationContext, spapi: Sp
 def seller_accounts_sensor(context: dg.SensorEvaluationContext, spapi: SpApiResource):
     try:
         configured = [a.name for a in spapi.accounts().accounts]
-    except Exception as exc:  # a missing or broken file is reported, never half-applied
-        return dg.SkipReason(f"accounts configuration unreadable: {exc}")
+    except Exception as exc:  # a missing or broken file fails the tick, naming why; never half-applied
+        raise dg.Failure(f"accounts configuration unreadable: {exc}") from exc
     known = set(context.instance.get_dynamic_partitions(accounts_partitions.name))
     added, removed = [a for a in configured if a not in known], sorted(known - set(configured))
     if not (added or removed):
