@@ -15,10 +15,10 @@ import duckdb
 import pytest
 
 from spapi_elt.dbt_runner import build
-from spapi_sandbox.generate import utc_date
 from spapi_sandbox.truth import truth
 from spapi_sandbox.world import DataArguments
 from tests.conftest import launch_sandbox
+from tests.fee_snapshots import purchase_days
 from tests.spapi_elt.ingest_helpers import run_ingest
 
 # Small data that still plants every kind of discrepancy the truth knows.
@@ -64,8 +64,7 @@ def build_lakehouse(arguments: DataArguments, workdir: Path,
     try:
         run_ingest(sandbox, lakehouse)
         facts = truth(sandbox.world)
-        purchased_on = {(seller.account.seller_id, item.order_item_id): utc_date(order.purchased_at)
-                        for seller in sandbox.world.sellers for order in seller.orders for item in order.items}
+        purchased_on = purchase_days(sandbox.world)
     finally:
         sandbox.close()
     as_of = datetime.fromtimestamp(facts["now"], UTC).date()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -20,6 +19,7 @@ from spapi_sandbox.fee_schedules import fba_fee_change_days
 from spapi_sandbox.world import DataArguments
 from tests.built_lakehouse import BuiltLakehouse, build_lakehouse
 from tests.dbt_project.test_oracle import TRUTH_KINDS
+from tests.fee_snapshots import Finding, truth_findings, unjudgeable_fba_plants
 
 pytestmark = pytest.mark.integration
 
@@ -50,14 +50,6 @@ def one_year_world_with_snapshots(tmp_path_factory: pytest.TempPathFactory) -> B
                            ONE_YEAR_SNAPSHOT_DAYS)
 
 
-Finding = tuple[str, str, str, str, Decimal]
-
-
-def truth_findings(built: BuiltLakehouse) -> Counter[Finding]:
-    return Counter((d["kind"], d["seller_id"], d["marketplace_id"], d["reference_id"], Decimal(d["amount"]))
-                   for d in built.truth["discrepancies"])
-
-
 def reported_findings(built: BuiltLakehouse) -> Counter[Finding]:
     kinds = ", ".join(f"'{k}'" for k in TRUTH_KINDS)
     return Counter(tuple(row) for row in built.query(f"""
@@ -65,17 +57,9 @@ def reported_findings(built: BuiltLakehouse) -> Counter[Finding]:
         from finance.reconciliation_exceptions where kind in ({kinds})"""))
 
 
-def judged_by_a_snapshot(marketplace_id: str, purchased: date, snapshots: list[date]) -> bool:
-    """Some snapshot has no FBA fee change of the marketplace (the seed's days) between it and the purchase."""
-    changes = fba_fee_change_days().get(marketplace_id, frozenset())
-    return any(not any(min(purchased, s) < c <= max(purchased, s) for c in changes) for s in snapshots)
-
-
-def unjudgeable_fba_plants(built: BuiltLakehouse) -> Counter[Finding]:
-    """The planted FBA overcharges no loaded fee estimate snapshot can judge, by the sandbox's purchase days."""
+def unjudged(built: BuiltLakehouse) -> Counter[Finding]:
     snapshots = [row[0] for row in built.query("select distinct snapshot_date from raw_spapi.fee_estimates")]
-    return Counter({f: n for f, n in truth_findings(built).items() if f[0] == "fba_fee_overcharged"
-                    and not judged_by_a_snapshot(f[2], built.purchased_on[(f[1], f[3])], snapshots)})
+    return unjudgeable_fba_plants(built.truth, built.purchased_on, snapshots)
 
 
 def fee_findings(built: BuiltLakehouse) -> list[tuple]:
@@ -116,8 +100,8 @@ def test_one_year_world_builds_without_errors(one_year_world: BuiltLakehouse) ->
 def test_one_year_world_oracle_is_exact_with_amounts(one_year_world: BuiltLakehouse) -> None:
     """Only the last day's fee estimates: the FBA overcharges planted before a change cannot be judged; they are
     reported as not audited, and every other planted finding is found with its amount, nothing else."""
-    truth, reported = truth_findings(one_year_world), reported_findings(one_year_world)
-    unjudgeable = unjudgeable_fba_plants(one_year_world)
+    truth, reported = truth_findings(one_year_world.truth), reported_findings(one_year_world)
+    unjudgeable = unjudged(one_year_world)
     assert {k[0] for k in truth} >= set(FEE_KINDS)  # the year plants every fee kind
     assert unjudgeable, "the year plants FBA overcharges before a fee change"
     assert truth - unjudgeable - reported == Counter(), "planted but not reported"
@@ -133,8 +117,8 @@ def test_one_year_world_with_fee_snapshots_judges_every_fba_fee(one_year_world_w
     orders bought before a change, and no FBA line is left unjudged."""
     built = one_year_world_with_snapshots
     assert built.returncode == 0, built.build_output[-5000:]
-    truth, reported = truth_findings(built), reported_findings(built)
-    assert unjudgeable_fba_plants(built) == Counter()
+    truth, reported = truth_findings(built.truth), reported_findings(built)
+    assert unjudged(built) == Counter()
     assert truth - reported == Counter(), "planted but not reported"
     assert reported - truth == Counter(), "reported but not planted"
     before_a_change = [f for f in truth if f[0] == "fba_fee_overcharged" and any(
