@@ -30,6 +30,7 @@ from spapi_elt.lakehouse import (
     table_counts,
 )
 from spapi_elt.lakehouse_lock import lakehouse_lock
+from spapi_elt.lakehouse_upgrades import upgrade_tables
 from spapi_elt.purge import purge_pii
 from spapi_elt.window_replace import replace_window
 
@@ -70,6 +71,7 @@ def _ingest(ctx: Extraction, lakehouse: str | Path | None, resources: Sequence[s
         recovered = finish_interrupted_loads(pipe, path)
         if recovered:
             ctx.audit(recovery_event(recovered))
+        upgrade_tables(path)  # key columns a lakehouse loaded by an older version lacks (lakehouse_upgrades.py)
         info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
         if ctx.start is not None:  # an explicit window (a backfill, a partition): replace it, don't just merge
             _replace_windows(path, ctx, info.loads_ids, resource_names(resources))

@@ -156,3 +156,12 @@ def refund_admin_fee(marketplace_id: str, category: str | None, on: date, refund
             return min(fixed, _round_half_up(Decimal(refunded_referral_fee) * Decimal(r["percent_of_referral_fee"])
                                              / 100))
     return None
+
+
+@cache
+def fba_fee_change_days() -> dict[str, frozenset[date]]:
+    """The days Amazon changed FBA fulfilment fees, per marketplace id (fba_fee_changes.csv)."""
+    days: dict[str, set[date]] = {}
+    for row in _rows("fba_fee_changes.csv"):
+        days.setdefault(row["marketplace_id"], set()).add(date.fromisoformat(row["effective_from"]))
+    return {marketplace: frozenset(found) for marketplace, found in days.items()}

@@ -8,7 +8,9 @@ discrepancies:
   fee audit does not check: the category's percentage of the item's sales price (principal + shipping
   - promotions) or the per-unit minimum times the quantity, whichever is greater, and
   min(5.00, 20% of the refunded referral fee);
-- FBA fulfilment fee: per unit, by size tier and billable weight (checked against the fee estimates report).
+- FBA fulfilment fee: per unit, by size tier and billable weight, changing on sourced days (FBA_FEE_STEPS);
+  the settlements charge the fee in force on the purchase date, the fee estimates report and the Product Fees
+  API show the one in force on their day (checked against the fee estimates snapshot in force).
 """
 
 from __future__ import annotations
@@ -124,11 +126,25 @@ def refund_admin_fee_due(mkt: str, category: str, refunded_on: date, refunded_re
     return (refund_admin_fee(refunded_referral_fee), False) if fee is None else (fee, True)
 
 
-def fba_fee_per_unit(size_tier: str, billable_weight_g: int) -> int:
-    """FBA fulfilment fee per unit for a size tier and billable weight."""
+# FBA fulfilment fee changes the sandbox makes, on days Amazon changed them (dbt_project/seeds/fee_schedules/
+# fba_fee_changes.csv, whose README cites each). The fee table above is illustrative, and so are these steps
+# (minor units per unit), each sized as its announcement's stated average: US 2026-01-15 +0.08 (S9), European
+# parcels 2025-12-15 -0.26 GBP / -0.32 EUR (S10). The other sourced days (US 2024, Europe 2024-08-01, and
+# 2026-02-01, which changed low-price products only) change nothing here; the audit still never judges across them.
+FBA_FEE_STEPS: dict[tuple[str, date], int] = {
+    ("US", date(2026, 1, 15)): 8,
+    ("UK", date(2025, 12, 15)): -26,
+    ("DE", date(2025, 12, 15)): -32,
+    ("FR", date(2025, 12, 15)): -32,
+}
+
+
+def fba_fee_per_unit(size_tier: str, billable_weight_g: int, mkt: str, on: date) -> int:
+    """FBA fulfilment fee per unit for a size tier and billable weight, in force in a marketplace on a day."""
     tier = SIZE_TIERS[size_tier]
     extra_steps = math.ceil(max(0, billable_weight_g - tier.included_weight_g) / 500)
-    return tier.base_fee + extra_steps * tier.step_fee
+    changes = sum(step for (code, day), step in FBA_FEE_STEPS.items() if code == mkt and day <= on)
+    return tier.base_fee + extra_steps * tier.step_fee + changes
 
 
 # FBA removal and disposal orders: Amazon charges a fee per removed or disposed unit, by size tier (Seller

@@ -254,7 +254,8 @@ class _SellerBuilder:
         shipping_tax = fees.round_half_up(shipping * tax_rate, 100_000) if withheld else 0
         due = fees.item_fees(mkt, product.category, purchased_on, price + shipping - discount, quantity)
         referral, closing = due.referral, due.closing
-        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * quantity if channel == "AFN" else 0
+        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g, mkt, purchased_on) * quantity \
+            if channel == "AFN" else 0
         charged_referral, charged_closing, charged_fba, plant = referral, closing, fba, None
         roll = rng.random()
         # at least 2 minor units: the audit allows one for Amazon's rounding
@@ -266,7 +267,8 @@ class _SellerBuilder:
         elif plantable and closing and "closing_fee" not in self.planted_shapes:
             charged_closing, plant = 2 * closing, ("closing_fee_overcharged", closing, "closing_fee")
         elif plantable and roll < 0.008 and channel == "AFN":
-            heavier = fees.fba_fee_per_unit(_next_tier(product.size_tier), product.weight_g + 1000) * quantity
+            heavier = fees.fba_fee_per_unit(_next_tier(product.size_tier), product.weight_g + 1000, mkt,
+                                            purchased_on) * quantity
             charged_fba, plant = heavier, ("fba_fee_overcharged", heavier - fba, "fba")
         promotion_id = f"PLM-{_digits(rng, 8)}" if discount else ""
         item = OrderItem(
@@ -398,7 +400,7 @@ class _SellerBuilder:
         # (build_orders), settled in DE's settlement (settle); the draw stays so that no other draw moves.
         _liquidation, mcf, _pan_eu = rng.random(), rng.random(), rng.random()
         product, quantity, posted_at = rng.choice(fba_products), rng.randint(1, 3), day_start + rng.randrange(DAY)
-        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g) * quantity
+        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g, mkt, utc_date(posted_at)) * quantity
         digits = _digits(rng, 14)
         # `liquidation` stays drawn so that no other draw moves: FBA liquidations come with the removal orders
         # that feed them (removal_orders, liquidation_posting), where Amazon's model documents them.

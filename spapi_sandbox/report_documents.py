@@ -16,7 +16,7 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from spapi_sandbox.charsets import MARKETPLACE_CHARSETS, UTF8, codec
@@ -281,8 +281,9 @@ def billable_weight_g(product: Product) -> int:
     return product.weight_g
 
 
-def expected_fba_fee_per_unit(product: Product) -> int:
-    return fba_fee_per_unit(product.size_tier, billable_weight_g(product))
+def expected_fba_fee_per_unit(product: Product, market_code: str, on: date) -> int:
+    """The FBA fee per unit in force in the marketplace on the report's day (fees.FBA_FEE_STEPS)."""
+    return fba_fee_per_unit(product.size_tier, billable_weight_g(product), market_code, on)
 
 
 def _fee_dimensions(product: Product, metric: bool) -> tuple[list[str], str, str, str]:
@@ -296,7 +297,8 @@ def _fee_dimensions(product: Product, metric: bool) -> tuple[list[str], str, str
 
 
 def _estimated_fee_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
-    # fees by the schedules in force on the window's last day (a scope may end far in the future: up to 9999)
+    # fees by the schedules in force on the window's last day, the report's day when none was asked (Amazon gives
+    # today's estimates only); a scope may end far in the future: up to 9999
     on = datetime.fromtimestamp(min(scope.end, LAST_EPOCH), UTC).date()
     for code in scope.marketplace_codes():
         market = MARKETPLACES[code]
@@ -305,7 +307,7 @@ def _estimated_fee_rows(seller: SellerWorld, scope: DocumentScope) -> Rows:
                 continue
             price = product.prices[code]
             referral, closing = estimated_fees(code, product.category, on, price)
-            fulfilment = expected_fba_fee_per_unit(product)
+            fulfilment = expected_fba_fee_per_unit(product, code, on)
             dims, dim_unit, weight, weight_unit = _fee_dimensions(product, metric=market.region != "NA")
             fees = (referral + closing + fulfilment, referral, closing, 0, fulfilment, 0, fulfilment)
             yield [

@@ -1,5 +1,5 @@
 """The resources that are one FBA flat-file report each: `fba_reimbursements` and `inventory_ledger` (windowed
-by event time), `fee_estimates` (a snapshot: Amazon's expected FBA fees per SKU, for the fee audit)."""
+by event time), `fee_estimates` (one snapshot per day: Amazon's expected FBA fees per SKU, for the fee audit)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ REPORT_LOOKBACK = timedelta(days=2)
 
 
 def fee_estimates(ctx: Extraction) -> Any:
-    return snapshot_resource(ctx, "fee_estimates",
-                             lambda account, client: report_tables(ctx, account, client, FEE_ESTIMATES_REPORT))
+    """Amazon's report gives today's estimates only (no history), so every day's snapshot is kept: the key
+    includes `snapshot_date` (tables.py); a re-run on the same day replaces that day's rows. The fee audit
+    judges an order by the snapshot in force on its purchase date (int_order_item_fees_expected)."""
+    return snapshot_resource(ctx, "fee_estimates", lambda account, client: report_tables(
+        ctx, account, client, FEE_ESTIMATES_REPORT, snapshot_date=True))
 
 
 def _windowed_report(ctx: Extraction, name: str, report_type: str) -> Any:

@@ -26,7 +26,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "catalog_items": ("marketplace_id", "asin"),
     "inventory": ("seller_id", "marketplace_id", "seller_sku"),
     "fba_reimbursements": ("seller_id", "reimbursement_id", "sku"),
-    "fee_estimates": ("seller_id", "marketplace_id", "sku"),
+    # one snapshot per report day: Amazon's report has no history, so the table keeps it (fba_reports.py)
+    "fee_estimates": ("seller_id", "marketplace_id", "sku", "snapshot_date"),
     "inventory_ledger": ("seller_id", "reference_id", "event_type", "msku", "fulfillment_center", "disposition"),
     "balances": ("seller_id", "marketplace_id", "account_type", "balance_type"),
     "expected_payouts": ("seller_id", "marketplace_id", "account_type", "period_start"),

@@ -96,7 +96,7 @@ def get_my_fees_estimate_for_sku(state: SandboxState, req: Request) -> Response:
                _fee("PerItemFee", 0, currency)]
     total = referral + closing
     if amazon_fulfilled:
-        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g)
+        fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g, market.code, today)
         details.append(_fee("FBAFees", fba, currency, [_fee("FBAPerUnitFulfillmentFee", fba, currency)]))
         total += fba
     estimate = {"TimeOfFeesEstimation": iso(int(state.clock.now())),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ def test_fba_estimate_is_referral_plus_fulfilment_fee(api):
     assert_matches_model("productFeesV0.json", "getMyFeesEstimateForSKU", 200, response.json())
     result = response.json()["payload"]["FeesEstimateResult"]
     referral, _ = fees.estimated_fees("US", product.category, utc_date(api.world.now), 2499)
-    fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g)
+    fba = fees.fba_fee_per_unit(product.size_tier, product.weight_g, "US", utc_date(api.world.now))
     assert result["Status"] == "Success"
     assert result["FeesEstimateIdentifier"] == {
         "MarketplaceId": US, "SellerId": api.seller(0).account.seller_id, "IdType": "SellerSKU",
@@ -58,9 +59,12 @@ def test_fba_estimate_is_referral_plus_fulfilment_fee(api):
 def test_estimates_agree_with_the_fees_the_world_expects(api):
     """For single-unit items without shipping or promotion, the estimate is the settled fee's expectation."""
     by_sku = {p.sku: p for p in api.seller(0).products}
-    items = [(o, i) for o in api.seller(0).orders if o.marketplace == "US" and o.fulfillment_channel == "AFN"
-             for i in o.items if i.quantity == 1 and not i.promotion_discount and not i.shipping_price]
-    for _, item in items[:4]:
+    # the estimate is today's fee: the expectation of items bought since the last FBA fee change (2026-01-15, S9)
+    since_change = [(o, i) for o in api.seller(0).orders if o.marketplace == "US" and o.fulfillment_channel == "AFN"
+                    and utc_date(o.purchased_at) >= date(2026, 1, 15)
+                    for i in o.items if i.quantity == 1 and not i.promotion_discount and not i.shipping_price]
+    assert len(since_change) >= 4
+    for _, item in since_change[:4]:
         result = estimate(api, item.sku, decimal_num(item.item_price, "USD")).json()["payload"]["FeesEstimateResult"]
         details = fee_details(result)
         assert round(details["ReferralFee"] * 100) == item.referral_fee_expected

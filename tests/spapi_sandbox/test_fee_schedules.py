@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from spapi_sandbox import fee_schedules, fees
+from spapi_sandbox.marketplaces import MARKETPLACES
 
 US, UK, CA = "ATVPDKIKX0DER", "A1F83G8C2ARO7P", "A2EUQ1WTGCTBG2"
 DAY = date(2026, 3, 1)
@@ -61,3 +62,16 @@ def test_the_sandbox_charges_its_old_rule_only_where_nothing_is_sourced() -> Non
     unsourced = fees.item_fees("CA", "Clothing & Accessories", DAY, 1200, 1)
     assert (unsourced.rule, unsourced.referral, unsourced.shape) == (None, fees.referral_fee(
         "Clothing & Accessories", 1200, 1), "")
+
+
+def test_the_fba_fee_changes_on_sourced_days_only() -> None:
+    """The sandbox changes its (illustrative) FBA fee only on days fba_fee_changes.csv sources for the marketplace,
+    and the fee in force the day before and on the day differ by the step: US +0.08 on 2026-01-15 (S9)."""
+    sourced = fee_schedules.fba_fee_change_days()
+    for (code, day), _ in fees.FBA_FEE_STEPS.items():
+        assert day in sourced[MARKETPLACES[code].marketplace_id], (code, day)
+    before = fees.fba_fee_per_unit("Small standard", 300, "US", date(2026, 1, 14))
+    assert before == 322
+    assert fees.fba_fee_per_unit("Small standard", 300, "US", date(2026, 1, 15)) == 330
+    assert fees.fba_fee_per_unit("Large standard", 1200, "UK", date(2025, 12, 15)) == 406 + 2 * 40 - 26
+    assert fees.fba_fee_per_unit("Small standard", 300, "CA", date(2026, 6, 1)) == 322  # no sourced change

@@ -179,7 +179,9 @@ def test_estimated_fees_are_the_expected_fees_the_orders_were_charged_against(wo
     for row in rows:
         product = products[row["sku"]]
         price = product.prices[row["amazon-store"]]
-        fulfilment = fba_fee_per_unit(product.size_tier, product.weight_g)
+        # the FBA fee in force on the report's day (the world's last), as Amazon's report gives today's only
+        fulfilment = fba_fee_per_unit(product.size_tier, product.weight_g, row["amazon-store"],
+                                      datetime.fromtimestamp(world.now, UTC).date())
         assert cents(row["expected-fulfillment-fee-per-unit"]) == fulfilment
         # the schedule in force on the report's last day (fee_schedules), as the settlements charge
         referral, closing = estimated_fees(row["amazon-store"], product.category,
@@ -190,10 +192,15 @@ def test_estimated_fees_are_the_expected_fees_the_orders_were_charged_against(wo
         assert row["product-size-tier"] == product.size_tier
         assert row["currency"] == MARKETPLACES[row["amazon-store"]].currency
         assert row["unit-of-dimension"] == "inches" and row["unit-of-weight"] == "pounds"
-    # The generator's expected FBA fee of every FBA order item is exactly this fee per unit.
-    fee_per_sku = {r["sku"]: cents(r["expected-fulfillment-fee-per-unit"]) for r in rows}
-    items = [i for o in seller.orders if o.fulfillment_channel == "AFN" for i in o.items]
-    assert items and all(i.fba_fee_expected == fee_per_sku[i.sku] * i.quantity for i in items)
+    # The generator's expected FBA fee of every US FBA order item bought since Amazon's 2026-01-15 change (S9) is
+    # exactly this fee per unit; one bought before it, the fee 0.08 lower in force then (fees.FBA_FEE_STEPS).
+    fee_per_sku = {r["sku"]: cents(r["expected-fulfillment-fee-per-unit"]) for r in rows
+                   if r["amazon-store"] == "US"}
+    change = datetime(2026, 1, 15, tzinfo=UTC).timestamp()
+    items = [(o.purchased_at >= change, i) for o in seller.orders
+             if o.fulfillment_channel == "AFN" and o.marketplace == "US" for i in o.items]
+    assert {after for after, _ in items} == {False, True}  # the world spans the change
+    assert all(i.fba_fee_expected == (fee_per_sku[i.sku] - (0 if after else 8)) * i.quantity for after, i in items)
 
 
 def test_estimated_fees_use_metric_units_in_europe(world):

@@ -55,7 +55,8 @@ where expected_closing_fee is not null and charged_closing_fee > expected_closin
 
 union all
 
--- FBA fulfilment fee above the fee estimates report's expectation.
+-- FBA fulfilment fee above the expectation of the fee estimates snapshot in force on the purchase date (lines
+-- with none in force are not audited: int_order_item_fees_expected.fba_fee_audit says so).
 select
     'fba_fee_overcharged' as kind,
     seller_id,
@@ -67,7 +68,9 @@ select
     charged_fba_fee as actual,
     currency,
     'FBA fulfilment fee ' || {{ to_text('charged_fba_fee') }} || ' charged on ' || sku || ' in order '
-        || order_id || '; the fee estimates report expects ' || {{ to_text('expected_fba_fee') }}
+        || order_id || '; the fee estimates report of ' || {{ to_text('fba_fee_estimate_date') }}
+        || ' (in force on the purchase date ' || {{ to_text('purchase_date') }} || ') expects '
+        || {{ to_text('expected_fba_fee') }}
         || ' for ' || {{ to_text('quantity') }} || ' unit(s).' as explanation
 from fees
 where expected_fba_fee is not null and charged_fba_fee > expected_fba_fee + {{ tolerance }}

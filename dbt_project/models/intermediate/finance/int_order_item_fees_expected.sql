@@ -6,7 +6,12 @@
       in, on the whole price; `portion` each band's rate on the part of the unit price inside it; rounded half
       up to the cent; the per-unit minimum x quantity when greater. Band bounds are per unit, so x quantity.
     - closing fee: the media closing fee per unit x quantity where one is in force (else not audited);
-    - FBA fulfilment fee: the fee estimates report's expected-fulfillment-fee-per-unit x quantity (FBA items).
+    - FBA fulfilment fee: the fee estimates report's expected-fulfillment-fee-per-unit x quantity (FBA items),
+      from the snapshot in force on the purchase date. The report gives only the estimates of the day it is
+      requested, so a snapshot judges a purchase only when no FBA fee change of the marketplace (seed
+      fba_fee_changes) lies between them (purchase < change <= snapshot, or snapshot < change <= purchase);
+      the latest such snapshot on or before the purchase date is preferred, else the earliest after it.
+      `fba_fee_audit` says audited, not FBA, no purchase date, or no fee estimate in force (not audited).
     `referral_fee_audit` says why a line is not audited: no purchase date, category unresolved, no sourced
     schedule (marketplace, category or date without a row), or a price above the highest sourced band. -#}
 with postings as (
@@ -33,6 +38,10 @@ estimates as (
     select * from {{ ref('stg_spapi__fee_estimates') }}
 ),
 
+fba_fee_changes as (
+    select marketplace_id, effective_from from {{ ref('fba_fee_changes') }}
+),
+
 lines as (
     select
         postings.*,
@@ -48,6 +57,37 @@ lines as (
         on postings.seller_id = categories.seller_id
         and postings.marketplace_id = categories.marketplace_id
         and postings.sku = categories.sku
+),
+
+-- the fee estimate snapshots that can judge each FBA line: no FBA fee change between purchase and snapshot
+usable_estimates as (
+    select
+        lines.order_item_settlement_id,
+        estimates.snapshot_date,
+        estimates.expected_fulfillment_fee_per_unit,
+        row_number() over (
+            partition by lines.order_item_settlement_id
+            order by
+                case when estimates.snapshot_date <= lines.purchase_date then 0 else 1 end,
+                case when estimates.snapshot_date <= lines.purchase_date
+                    then {{ dbt.datediff('estimates.snapshot_date', 'lines.purchase_date', 'day') }}
+                    else {{ dbt.datediff('lines.purchase_date', 'estimates.snapshot_date', 'day') }} end
+        ) as preference
+    from lines
+    inner join estimates
+        on lines.seller_id = estimates.seller_id
+        and lines.marketplace_id = estimates.marketplace_id
+        and lines.sku = estimates.sku
+    where lines.purchase_date is not null and not exists (
+        select 1 from fba_fee_changes as changes
+        where changes.marketplace_id = lines.marketplace_id
+            and ((lines.purchase_date < changes.effective_from and changes.effective_from <= estimates.snapshot_date)
+                or (estimates.snapshot_date < changes.effective_from and changes.effective_from <= lines.purchase_date))
+    )
+),
+
+estimate_in_force as (
+    select * from usable_estimates where preference = 1
 ),
 
 -- each band of the rule in force, with the share of the fee it gives (in hundredths of the currency unit)
@@ -140,16 +180,21 @@ priced as (
         closing.fee_per_unit as closing_fee_per_unit,
         closing.source_url as closing_fee_source_url,
         closing.source as closing_fee_source,
-        estimates.expected_fulfillment_fee_per_unit
+        case
+            when not (lines.fulfillment_channel = 'AFN' or lines.fba_fee_amount <> 0) then 'not FBA'
+            when lines.purchase_date is null then 'no purchase date'
+            when estimate_in_force.order_item_settlement_id is null then 'no fee estimate in force'
+            else 'audited'
+        end as fba_fee_audit,
+        estimate_in_force.snapshot_date as fba_fee_estimate_date,
+        estimate_in_force.expected_fulfillment_fee_per_unit
     from lines
     left join rules
         on lines.order_item_settlement_id = rules.order_item_settlement_id
     left join closing
         on lines.order_item_settlement_id = closing.order_item_settlement_id
-    left join estimates
-        on lines.seller_id = estimates.seller_id
-        and lines.marketplace_id = estimates.marketplace_id
-        and lines.sku = estimates.sku
+    left join estimate_in_force
+        on lines.order_item_settlement_id = estimate_in_force.order_item_settlement_id
 )
 
 select
@@ -185,10 +230,11 @@ select
     {{ money('-closing_fee_amount') }} as charged_closing_fee,
     closing_fee_source_url,
     closing_fee_source,
-    case
-        when fulfillment_channel = 'AFN' or fba_fee_amount <> 0
-            then {{ money('expected_fulfillment_fee_per_unit * quantity') }}
-        else {{ money(0) }}
+    fba_fee_audit,
+    fba_fee_estimate_date,
+    case fba_fee_audit
+        when 'audited' then {{ money('expected_fulfillment_fee_per_unit * quantity') }}
+        when 'not FBA' then {{ money(0) }}
     end as expected_fba_fee,
     {{ money('-fba_fee_amount') }} as charged_fba_fee
 from priced

@@ -6,8 +6,16 @@ with listings as (
     select seller_id, marketplace_id, sku, asin from {{ ref('stg_spapi__listings') }}
 ),
 
+-- the newest snapshot of each SKU (the report is kept one snapshot per day)
 estimates as (
-    select seller_id, marketplace_id, sku, product_group from {{ ref('stg_spapi__fee_estimates') }}
+    select seller_id, marketplace_id, sku, product_group
+    from (
+        select
+            seller_id, marketplace_id, sku, product_group,
+            row_number() over (partition by seller_id, marketplace_id, sku order by snapshot_date desc) as recency
+        from {{ ref('stg_spapi__fee_estimates') }}
+    ) as snapshots
+    where recency = 1
 ),
 
 catalog as (
