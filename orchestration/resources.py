@@ -39,7 +39,8 @@ class LakehouseResource(dg.ConfigurableResource):
     path: str | None = None
 
     def resolved(self) -> Path:
-        return lakehouse_path(self.path).resolve()
+        # A lake is not wired into Dagster yet (its ingest pool and dbt target come with the Spark slice).
+        return lakehouse_path(self.path, "Dagster").resolve()
 
     @contextmanager
     def dbt_environment(self) -> Iterator[Path]:

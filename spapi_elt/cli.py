@@ -65,6 +65,7 @@ from dlt_sources.spapi.keys import KeyMaterialError
 from dlt_sources.spapi.pii import PiiError
 from spapi_elt import commands
 from spapi_elt.credentials_commands import cli_set_secret
+from spapi_elt.lake import LakeNotSupported, is_lake
 from spapi_elt.lakehouse_lock import LakehouseBusy
 from spapi_elt.settlement_files import SettlementFileError
 
@@ -72,7 +73,7 @@ DEFAULT_CONFIG = Path("accounts.toml")
 DEMO_DIR = Path("data/demo")
 # Errors the user can act on from their message alone: printed as one line, exit code 2.
 USER_ERRORS = (ConfigError, CredentialsError, KeyMaterialError, PiiError, UnknownResource, LakehouseBusy,
-               SettlementFileError)
+               SettlementFileError, LakeNotSupported)
 # What the environment can do to a run (a full or read-only disk, a file held by another program, an endpoint
 # out of reach), whatever layers of dlt wrap it: one line, exit code 2, never a traceback.
 ENVIRONMENT_ERRORS = (OSError, duckdb.Error, httpx.TransportError)
@@ -83,6 +84,11 @@ def _date(text: str) -> datetime:
         return commands.utc_day(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: expected YYYY-MM-DD") from None
+
+
+def _lakehouse(text: str) -> Path | str:
+    """A DuckDB file's path, or a lake URL kept as it is (Path would turn `file:///x` into `file:/x`)."""
+    return text if is_lake(text) else Path(text)
 
 
 def _names(text: str) -> list[str]:
@@ -114,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--start", type=_date, help="window start, YYYY-MM-DD (default: resume per account)")
     ingest.add_argument("--end", type=_date, help="window end, YYYY-MM-DD, exclusive (default: now)")
     ingest.add_argument("--resources", type=_names, help="resources to run (default: all)")
-    ingest.add_argument("--lakehouse", type=Path, help="DuckDB file (default data/lakehouse.duckdb)")
+    ingest.add_argument("--lakehouse", type=_lakehouse, help="DuckDB file (default data/lakehouse.duckdb) or a lake URL (file:///path/lake)")
     ingest.add_argument("--buyer-days", type=_at_least(0), default=7,
                         help="load buyer details for orders updated in the last N days of the window")
     ingest.add_argument("--wait", **wait)
@@ -125,10 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--start", default="2026-01-01", help="first day of the sandbox's data")
     demo.add_argument("--days", type=_at_least(1), default=90)
     demo.add_argument("--orders-per-day", type=_at_least(1), default=20)
-    demo.add_argument("--lakehouse", type=Path, default=DEMO_DIR / "lakehouse.duckdb")
+    demo.add_argument("--lakehouse", type=_lakehouse, default=DEMO_DIR / "lakehouse.duckdb")
 
     transform = commands_.add_parser("transform", help="build the dbt marts over the lakehouse (dbt build)")
-    transform.add_argument("--lakehouse", type=Path)
+    transform.add_argument("--lakehouse", type=_lakehouse)
     transform.add_argument("--as-of", type=lambda t: _date(t).date(),
                            help="'today' for grace periods (default: today, or the day the loaded data reaches)")
     transform.add_argument("--wait", **wait)
@@ -143,11 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "else their currency's)")
     imports.add_argument("--charset", help="the files' charset (default: UTF-8 if valid, else Shift_JIS for "
                                            "Amazon.co.jp, windows-1252 otherwise)")
-    imports.add_argument("--lakehouse", type=Path)
+    imports.add_argument("--lakehouse", type=_lakehouse)
     imports.add_argument("--wait", **wait)
 
     report = commands_.add_parser("report", help="the settlement reconciliation workbook and page per account")
-    report.add_argument("--lakehouse", type=Path)
+    report.add_argument("--lakehouse", type=_lakehouse)
     report.add_argument("--config", type=Path, default=accounts_file,
                         help="accounts file naming the reports (default: reports named by seller id without one)")
     report.add_argument("--out", type=Path, help="reports folder (default SPAPI_REPORTS_DIR, else reports/ "
@@ -163,19 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
                           help="last journal date, YYYY-MM-DD, inclusive (default: the last journal's)")
     journals.add_argument("--format", choices=("xero", "qbo", "csv"), action="append",
                           help="export format; repeat for several (default: all three)")
-    journals.add_argument("--lakehouse", type=Path)
+    journals.add_argument("--lakehouse", type=_lakehouse)
     journals.add_argument("--config", type=Path, default=accounts_file,
                           help="accounts file naming the files (default: named by seller id without one)")
     journals.add_argument("--out", type=Path, help="folder (default: the reports folder)")
     journals.add_argument("--wait", **wait)
 
     purge = commands_.add_parser("purge-pii", help="crypto-shred PII older than the retention window")
-    purge.add_argument("--lakehouse", type=Path)
+    purge.add_argument("--lakehouse", type=_lakehouse)
     purge.add_argument("--retention-days", type=_at_least(0), default=30)
     purge.add_argument("--wait", **wait)
 
     rotate = commands_.add_parser("rotate-keys", help="re-wrap every encrypted PII value under the active key id")
-    rotate.add_argument("--lakehouse", type=Path)
+    rotate.add_argument("--lakehouse", type=_lakehouse)
     rotate.add_argument("--wait", **wait)
 
     cost = commands_.add_parser("load-cost", help="calls and wall-clock time of a first load and of a daily run "

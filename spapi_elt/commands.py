@@ -74,8 +74,10 @@ def failure_lines(failures: list) -> list[str]:
 
 def run_demo(ns: argparse.Namespace) -> int:
     from spapi_elt import demo
+    from spapi_elt.lake import refuse_lake
     from spapi_sandbox.world import DataArguments
 
+    refuse_lake(ns.lakehouse, "the demo (spapi-elt demo)")
     data = DataArguments(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
     if demo.clear_previous_run(ns.lakehouse):
         print(f"Removed the previous demo lakehouse {ns.lakehouse}: the demo starts fresh.")
@@ -101,10 +103,13 @@ def run_demo(ns: argparse.Namespace) -> int:
 
 def run_transform(lakehouse: Path | None, as_of: date | None, wait: bool = False) -> int:
     from spapi_elt.dbt_runner import build, default_as_of
-    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.lake import as_lake, is_lake
+    from spapi_elt.lakehouse import lakehouse_path, lakehouse_setting
     from spapi_elt.reports.summary import finance_summary
 
-    path = lakehouse_path(lakehouse)
+    setting = lakehouse_setting(lakehouse)
+    lake = is_lake(setting)
+    path = setting if lake else lakehouse_path(lakehouse)  # a lake: dbt reads its Parquet (dbt_runner.build)
     as_of = as_of or default_as_of(path)
     print(f"\nBuilding the marts (dbt build) over {path} as of {as_of} ...", flush=True)
     result = build(path, as_of, wait=wait)
@@ -112,17 +117,17 @@ def run_transform(lakehouse: Path | None, as_of: date | None, wait: bool = False
     if not result.ok:
         print(result.failures(), file=sys.stderr)
         return 2
-    print(finance_summary(path))
+    print(finance_summary(as_lake(setting).warehouse if lake else path))
     return 0
 
 
-def _reports_inputs(ns: argparse.Namespace) -> tuple[Path, dict[str, str], Path]:
+def _reports_inputs(ns: argparse.Namespace, what: str) -> tuple[Path, dict[str, str], Path]:
     """What `report` and `export-journals` both start from: the built lakehouse, the accounts' names by seller id
     (the accounts file's, when there is one) and the reports folder."""
     from spapi_elt.lakehouse import lakehouse_path
     from spapi_elt.reports import reports_dir
 
-    path = lakehouse_path(ns.lakehouse)
+    path = lakehouse_path(ns.lakehouse, what)
     if not path.exists():
         raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
     names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
@@ -135,7 +140,7 @@ def run_report(ns: argparse.Namespace) -> int:
 
     from spapi_elt.reports import publish_reports, publish_rollup
 
-    path, names, folder = _reports_inputs(ns)
+    path, names, folder = _reports_inputs(ns, "the finance report (spapi-elt report)")
     try:
         published = publish_reports(path, folder, names, wait=ns.wait)
         rollup = publish_rollup(path, folder, names, wait=ns.wait)
@@ -161,7 +166,7 @@ def run_export_journals(ns: argparse.Namespace) -> int:
 
     if ns.first_day and ns.last_day and ns.first_day > ns.last_day:
         raise ConfigError(f"--from {ns.first_day} is after --to {ns.last_day}")
-    path, names, folder = _reports_inputs(ns)
+    path, names, folder = _reports_inputs(ns, "journal exports (spapi-elt export-journals)")
     try:
         exported = export_journals(path, folder, names, ns.format or FORMATS, ns.account, ns.first_day,
                                    ns.last_day, wait=ns.wait)
@@ -219,7 +224,8 @@ def run_rotate_keys(ns: argparse.Namespace) -> int:
     from spapi_elt.lakehouse import lakehouse_path
     from spapi_elt.lakehouse_lock import lakehouse_lock
 
-    with lakehouse_lock(lakehouse_path(ns.lakehouse), "rotate-keys", wait=ns.wait):
+    with lakehouse_lock(lakehouse_path(ns.lakehouse, "PII key rotation (spapi-elt rotate-keys)"), "rotate-keys",
+                        wait=ns.wait):
         result = rotate_keys(ns.lakehouse, Protector.from_env())
     for use in result.recorded:
         print(f"Recorded the check value of {use.kind} {use.key_id} (first use on this lakehouse)")

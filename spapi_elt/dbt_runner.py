@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from spapi_elt.lake import as_lake, is_lake
 from spapi_elt.lakehouse import loaded_until
 from spapi_elt.lakehouse_lock import lakehouse_lock
 
@@ -63,7 +64,7 @@ class RunWindow:
     seller_ids: tuple[str, ...] = ()
 
 
-def default_as_of(lakehouse: Path, today: date | None = None) -> date:
+def default_as_of(lakehouse: Path | str, today: date | None = None) -> date:
     """`as_of` when none is given: today, or the day the lakehouse's data reaches if that is earlier (a
     lakehouse of the sandbox's world, or of a window backfilled and not yet brought up to date)."""
     today = today or datetime.now(UTC).date()
@@ -80,20 +81,29 @@ def dbt_vars(as_of: date | None = None, window: RunWindow | None = None) -> dict
     return variables
 
 
-def build(lakehouse: Path, as_of: date | None = None, command: str = "build", *args: str,
+def build(lakehouse: Path | str, as_of: date | None = None, command: str = "build", *args: str,
           window: RunWindow | None = None, wait: bool = False) -> BuildResult:
     """`dbt build` (or another command) against `lakehouse`, holding its lock; `as_of` is "today" for grace
-    periods."""
-    lakehouse = lakehouse.resolve()
+    periods. A lake (spapi_elt/lake.py): dbt reads its Parquet (SPAPI_RAW_LAKE) and builds the marts into the
+    lake's warehouse file, holding that file's lock (ingests of the lake go on meanwhile)."""
+    raw_lake = None
+    if is_lake(lakehouse):
+        lake = as_lake(lakehouse)
+        raw_lake, lakehouse = lake.raw_root, lake.warehouse
+        lakehouse.parent.mkdir(parents=True, exist_ok=True)
+    lakehouse = Path(lakehouse).resolve()
     with lakehouse_lock(lakehouse, f"dbt {command}", wait=wait) as lock:
-        return _run_dbt(lakehouse, as_of, command, *args, window=window, lock=lock)
+        return _run_dbt(lakehouse, as_of, command, *args, window=window, lock=lock, raw_lake=raw_lake)
 
 
 def _run_dbt(lakehouse: Path, as_of: date | None, command: str, *args: str,
-             window: RunWindow | None, lock: int | None) -> BuildResult:
+             window: RunWindow | None, lock: int | None, raw_lake: str | None = None) -> BuildResult:
     work = lakehouse.parent / "dbt"
     env = {**os.environ, "SPAPI_LAKEHOUSE": str(lakehouse), "DO_NOT_TRACK": "1",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.pop("SPAPI_RAW_LAKE", None)
+    if raw_lake:  # staging reads the raw tables from the lake's Parquet files (macros/raw_table.sql)
+        env["SPAPI_RAW_LAKE"] = raw_lake
     done = subprocess.run(
         [dbt_executable(), command, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
          "--target-path", str(work / "target"), "--log-path", str(work / "logs"),

@@ -20,10 +20,12 @@ from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.extraction import AccountFailure, Extraction
 from dlt_sources.spapi.tables import to_table
 from spapi_elt.key_checks import verify_pii_keys
+from spapi_elt.lake import Lake, as_lake, is_lake, refuse_lake
 from spapi_elt.lakehouse import (
     DATASET,
     finish_interrupted_loads,
     lakehouse_path,
+    lakehouse_setting,
     load_facts,
     pipeline,
     recovery_event,
@@ -32,12 +34,12 @@ from spapi_elt.lakehouse import (
 from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.lakehouse_upgrades import upgrade_tables
 from spapi_elt.purge import purge_pii
-from spapi_elt.window_replace import replace_window
+from spapi_elt.window_replace import WINDOW_COLUMNS, replace_window
 
 
 @dataclass
 class IngestResult:
-    lakehouse: Path
+    lakehouse: Path | str  # the DuckDB file, or the lake's URL
     rows: dict[str, int]  # table -> rows in the lakehouse after the run
     calls: int
     throttled: int
@@ -56,7 +58,11 @@ def ingest(ctx: Extraction, lakehouse: str | Path | None = None, resources: Sequ
 
     The purge runs after every ingest so that a backfill never leaves PII older than the retention. The whole
     run holds the lakehouse's lock (lakehouse_lock.py): `wait` for another run to finish, else LakehouseBusy.
+    A lake (spapi_elt/lake.py) is locked per set of accounts only: other accounts load into it meanwhile.
     """
+    setting = lakehouse_setting(lakehouse)
+    if is_lake(setting):
+        return _ingest_lake(ctx, as_lake(setting), resources, purge, wait, on_wait)
     with lakehouse_lock(lakehouse_path(lakehouse), "ingest", wait=wait, on_wait=on_wait):
         return _ingest(ctx, lakehouse, resources, purge)
 
@@ -86,16 +92,69 @@ def _ingest(ctx: Extraction, lakehouse: str | Path | None, resources: Sequence[s
                         ctx.stats.by_resource(), dict(ctx.seconds))
 
 
+def _ingest_lake(ctx: Extraction, lake: Lake, resources: Sequence[str] | None, purge: bool, wait: bool,
+                 on_wait: Callable[[str], None] | None) -> IngestResult:
+    """The same run into a Parquet lake: dlt appends each load's files; what a DuckDB file does in place
+    (merge, the recovered loads' duplicate lines, window replacement) staging does on read, from the
+    `window_replacements` facts this run appends (macros/raw_table.sql)."""
+    if purge:  # refused before anything is extracted: PII must never load where the purge cannot reach it
+        refuse_lake(lake.url, "the PII purge (after every ingest, and `spapi-elt purge-pii`)")
+    pipe = pipeline(lake.url, [a.seller_id for a in ctx.accounts.accounts])
+    own = lake.workdir / pipe.pipeline_name  # this account set's working directory: its lock and recovery marker
+    with lakehouse_lock(own, "ingest", wait=wait, on_wait=on_wait):
+        if ctx.protector is not None:
+            with lakehouse_lock(lake.key_checks, "PII key check", wait=True):  # one registry for every account set
+                verify_pii_keys(lake.key_checks, ctx.protector)
+        facts: list[Any] = []
+        try:
+            recovered = finish_interrupted_loads(pipe, own, dedupe=False)
+            if recovered:
+                ctx.audit(recovery_event(recovered))
+            info = pipe.run(spapi_source(ctx, resources), loader_file_format="parquet")
+            if ctx.start is not None:
+                facts = _window_replacements(ctx, info.loads_ids, resource_names(resources))
+        finally:
+            ctx.close()
+            _record_run(pipe, ctx, facts)
+        purged = purge_pii(lake.url) if purge else 0
+    totals = ctx.stats.totals()
+    return IngestResult(lake.url, table_counts(lake.url), totals.calls, totals.throttled, totals.retries,
+                        list(ctx.failures), len(ctx.quarantine), purged, ctx.stats.by_resource(), dict(ctx.seconds))
+
+
+def _completed_sellers(ctx: Extraction, resource: str) -> list[str]:
+    """The accounts whose extraction of `resource` ran to its end in this run: only their windows are replaced."""
+    return [a.seller_id for a in ctx.accounts.accounts if (resource, a.seller_id) in ctx.completed]
+
+
+def _window_replacements(ctx: Extraction, load_ids: Sequence[str], resources: Sequence[str]) -> list[Any]:
+    """The lake's window replacement: one fact per (table, account) saying "rows of [start, end) loaded before
+    these loads and not by them are gone", which staging applies on read. Audited like the DuckDB deletion."""
+    start, end = ctx.start, ctx.window_end()
+    by_seller = {a.seller_id: a.name for a in ctx.accounts.accounts}
+    rows = []
+    for resource in resources:
+        for seller_id in _completed_sellers(ctx, resource) if load_ids else []:
+            if resource not in WINDOW_COLUMNS:
+                continue
+            rows.append({"table_name": resource, "seller_id": seller_id, "window_start": start, "window_end": end,
+                         "load_ids": ",".join(load_ids), "replaced_by": max(load_ids)})
+            ctx.audit(AuditEvent(kind=AuditKind.WINDOW_REPLACE, account=by_seller[seller_id], seller_id=seller_id,
+                                 operation=resource, outcome="recorded",
+                                 detail=f"rows of [{start.isoformat()}, {end.isoformat()}) not returned any more "
+                                        "are left out by staging"))
+    return [to_table("window_replacements", rows)] if rows else []
+
+
 def _replace_windows(path: Path, ctx: Extraction, load_ids: Sequence[str], resources: Sequence[str]) -> None:
     """Delete what the window held and this load did not re-read (window_replace.py), per resource, for the
     accounts whose extraction of it ran to its end in this run (never against a failed, interrupted or
     skipped one: its rows were not all re-read); each deletion is audited."""
-    accounts = {a.name: a.seller_id for a in ctx.accounts.accounts}
-    by_seller = {seller_id: name for name, seller_id in accounts.items()}
+    by_seller = {a.seller_id: a.name for a in ctx.accounts.accounts}
     start, end = ctx.start, ctx.window_end()
     with duckdb.connect(str(path)) as con:
         for resource in resources:
-            sellers = [seller_id for seller_id in accounts.values() if (resource, seller_id) in ctx.completed]
+            sellers = _completed_sellers(ctx, resource)
             if not sellers or not load_ids:
                 continue
             for done in replace_window(con, DATASET, load_ids, [resource], sellers, start, end):
@@ -105,9 +164,9 @@ def _replace_windows(path: Path, ctx: Extraction, load_ids: Sequence[str], resou
                                             "not returned any more"))
 
 
-def _record_run(pipe: dlt.Pipeline, ctx: Extraction) -> None:
+def _record_run(pipe: dlt.Pipeline, ctx: Extraction, facts: Sequence[Any] = ()) -> None:
     events = [e.as_row() for e in ctx.audit.drain()]
-    rows: list[Any] = []
+    rows: list[Any] = list(facts)
     if events:
         rows.append(to_table("api_audit_log", events))
     if ctx.quarantine:

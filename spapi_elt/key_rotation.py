@@ -86,7 +86,7 @@ def protected_values(con: duckdb.DuckDBPyConnection) -> Protected:
 
 def rotate_keys(lakehouse: str | Path | None, protector: Protector) -> RotationResult:
     """Re-wrap every encrypted value under the active key id, after the key check. All or nothing."""
-    path = lakehouse_path(lakehouse)
+    path = lakehouse_path(lakehouse, "PII key rotation (spapi-elt rotate-keys)")
     if not path.exists():
         raise ConfigError(f"no lakehouse at {path}")
     recorded = verify_pii_keys(path, protector)  # never re-wrap under a key other than the recorded one

@@ -18,6 +18,7 @@ import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from dlt_sources.spapi.audit import AuditEvent, AuditKind
+from spapi_elt.lake import as_lake, is_lake, lake_pipeline, lake_pipeline_names, lake_table_counts, refuse_lake
 from spapi_elt.reports.publish import publish
 
 DEFAULT_LAKEHOUSE = Path("data/lakehouse.duckdb")
@@ -25,8 +26,17 @@ DATASET = "raw_spapi"
 PIPELINE_NAME = "spapi"
 
 
-def lakehouse_path(path: str | Path | None = None) -> Path:
-    return Path(path or os.environ.get("SPAPI_LAKEHOUSE") or DEFAULT_LAKEHOUSE)
+def lakehouse_setting(path: str | Path | None = None) -> str | Path:
+    """The lakehouse as configured: a DuckDB file's path, or a lake URL (spapi_elt/lake.py)."""
+    return path or os.environ.get("SPAPI_LAKEHOUSE") or DEFAULT_LAKEHOUSE
+
+
+def lakehouse_path(path: str | Path | None = None, purpose: str = "this command") -> Path:
+    """The DuckDB file. A lake URL is refused here, naming it, so that no code made for a file ever treats
+    `file:///...` as a relative path: the places that handle a lake ask `is_lake` first."""
+    setting = lakehouse_setting(path)
+    refuse_lake(setting, purpose)
+    return Path(setting)
 
 
 # The loader's DuckDB settings: loads need no insertion order (keys order the rows), and a memory cap keeps
@@ -34,7 +44,8 @@ def lakehouse_path(path: str | Path | None = None) -> Path:
 LOADER_DUCKDB_CONFIG = {"preserve_insertion_order": False, "memory_limit": "300MB"}
 
 
-def pipeline(lakehouse: str | Path | None = None) -> dlt.Pipeline:
+def pipeline(lakehouse: str | Path | None = None, seller_ids: Sequence[str] = ()) -> dlt.Pipeline:
+    """dlt's pipeline into the lakehouse: the DuckDB file, or a lake (one pipeline per set of `seller_ids`)."""
     # dlt's load files live only until they are loaded: compressing them costs time and buys nothing.
     os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
     # Arrow tables carry _dlt_load_id like dict rows, so a re-read window can tell this load's rows from
@@ -45,7 +56,10 @@ def pipeline(lakehouse: str | Path | None = None) -> dlt.Pipeline:
     # what is left, e.g. packages with a failed job, which dlt keeps whole).
     os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
-    path = lakehouse_path(lakehouse)
+    setting = lakehouse_setting(lakehouse)
+    if is_lake(setting):
+        return lake_pipeline(as_lake(setting), seller_ids)
+    path = Path(setting)
     path.parent.mkdir(parents=True, exist_ok=True)
     credentials = DuckDbCredentials(str(path), global_config=dict(LOADER_DUCKDB_CONFIG))
     return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=dlt.destinations.duckdb(credentials),
@@ -56,7 +70,7 @@ def recovery_marker(lakehouse: Path) -> Path:
     return lakehouse.with_name(lakehouse.name + ".recovering")
 
 
-def finish_interrupted_loads(pipe: dlt.Pipeline, lakehouse: Path) -> list[str]:
+def finish_interrupted_loads(pipe: dlt.Pipeline, lakehouse: Path, dedupe: bool = True) -> list[str]:
     """Load what a run that died left behind, before anything new is extracted; returns their load ids.
 
     dlt commits a package only once its extraction is complete (with the state that goes with it), so a
@@ -78,8 +92,9 @@ def finish_interrupted_loads(pipe: dlt.Pipeline, lakehouse: Path) -> list[str]:
         pipe.load()
     if marker.exists():
         load_ids = marker.read_text(encoding="utf-8").split()
-        with duckdb.connect(str(lakehouse)) as con:
-            _dedupe_appended_lines(con, load_ids)
+        if dedupe:  # a lake's copies are deduplicated in staging (macros/raw_table.sql)
+            with duckdb.connect(str(lakehouse)) as con:
+                _dedupe_appended_lines(con, load_ids)
         marker.unlink()
         return load_ids
     return []
@@ -123,18 +138,27 @@ def _facts(items: list[Any]) -> Iterator[Any]:
 def loaded_until(lakehouse: str | Path | None = None) -> datetime | None:
     """The newest moment any account's data reaches: the furthest cursor of the windowed resources (from
     dlt's state beside the lakehouse). "Today" for the marts of a lakehouse whose data ends in the past
-    (the sandbox's world, a restored copy); None before the first ingest."""
-    path = lakehouse_path(lakehouse)
-    if not (path.parent / ".dlt" / PIPELINE_NAME).exists():
-        return None
-    resources = pipeline(path).state.get("sources", {}).get(PIPELINE_NAME, {}).get("resources", {})
-    cursors = [datetime.fromisoformat(c) for r in resources.values() for c in r.get("cursors", {}).values()]
+    (the sandbox's world, a restored copy); None before the first ingest. A lake: the furthest over its pipelines."""
+    setting = lakehouse_setting(lakehouse)
+    if is_lake(setting):
+        lake = as_lake(setting)
+        states = [dlt.attach(name, pipelines_dir=str(lake.workdir)).state for name in lake_pipeline_names(lake)]
+    else:
+        path = Path(setting)
+        states = [pipeline(path).state] if (path.parent / ".dlt" / PIPELINE_NAME).exists() else []
+    resources = [r for state in states for r in state.get("sources", {}).get(PIPELINE_NAME, {})
+                 .get("resources", {}).values()]
+    cursors = [datetime.fromisoformat(c) for r in resources for c in r.get("cursors", {}).values()]
     return max(cursors, default=None)
 
 
 def table_counts(lakehouse: str | Path | None = None) -> dict[str, int]:
-    """Rows per table of the raw dataset (dlt's own bookkeeping tables left out)."""
-    path = lakehouse_path(lakehouse)
+    """Rows per table of the raw dataset (dlt's own bookkeeping tables left out). A lake: rows in its Parquet
+    files, every load's version."""
+    setting = lakehouse_setting(lakehouse)
+    if is_lake(setting):
+        return lake_table_counts(as_lake(setting))
+    path = Path(setting)
     if not path.exists():
         return {}
     with duckdb.connect(str(path), read_only=True) as con:

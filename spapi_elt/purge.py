@@ -37,6 +37,7 @@ from dlt_sources.spapi.pii.crypto import ENCRYPTED_PREFIX, PURGED_PREFIX
 from dlt_sources.spapi.pii.policies import ORDER_REPORT_POLICY, ORDERS_POLICY
 from dlt_sources.spapi.pii.policy import Action
 from dlt_sources.spapi.tables import to_table
+from spapi_elt.lake import refuse_lake
 from spapi_elt.lakehouse import DATASET, PIPELINE_NAME, lakehouse_path, load_facts, pipeline
 from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.rewrite import rewrite_database
@@ -77,6 +78,7 @@ def purge_pii(lakehouse: str | Path | None = None, today: date | None = None,
     """Crypto-shred protected PII older than the retention window in every copy under the data folder (see the
     module docstring); record what was done. Idempotent. Returns the rows shredded, staging copies included.
     Holds the lakehouse's lock (an ingest's own purge runs under the ingest's)."""
+    refuse_lake(lakehouse, "the PII purge (after every ingest, and `spapi-elt purge-pii`)")
     path = lakehouse_path(lakehouse)
     with lakehouse_lock(path, "purge-pii", wait=wait):  # even before the file exists: an ingest may be making it
         return _purge(path, today, retention_days) if path.exists() else 0

@@ -81,7 +81,7 @@ def import_settlements(paths: list[Path], *, seller_id: str, account: str | None
     if marketplace_id is not None and marketplace_id not in _KNOWN_IDS:
         raise SettlementFileError(f"unknown marketplace id {marketplace_id!r}")
     files = settlement_files(paths)
-    path = lakehouse_path(lakehouse)
+    path = lakehouse_path(lakehouse, "importing settlement files (spapi-elt import-settlements)")
     result = ImportResult(path)
     with lakehouse_lock(path, "import-settlements", wait=wait, on_wait=on_wait):
         pipe = pipeline(path)

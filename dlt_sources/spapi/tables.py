@@ -58,7 +58,8 @@ COLUMN_HINTS: dict[str, dict[str, dict[str, Any]]] = {
 # insert-only merge (bench/settlement_ingest.py); the one way a line can land twice (a load job that committed
 # just before its run was killed, run again when the package is finished) is repaired on that recovery
 # (spapi_elt/lakehouse.py: finish_interrupted_loads).
-APPEND_ONLY = ("api_audit_log", "flat_file_quarantine", "pii_purges", "settlement_lines")
+# `window_replacements`: a lake's record of each re-read window (spapi_elt/ingest.py), applied by staging.
+APPEND_ONLY = ("api_audit_log", "flat_file_quarantine", "pii_purges", "settlement_lines", "window_replacements")
 
 
 def to_table(table: str, item: Any) -> Any:

@@ -26,8 +26,10 @@ from spapi_sandbox.truth import truth
 RUN_FACT_TABLES = ("api_audit_log", "flat_file_quarantine", "pii_purges", "pii_key_checks")
 
 
-def run_ingest(sandbox, lakehouse: Path, log_file: Path | None = None, resources=None) -> IngestResult:
-    """Ingest the sandbox's whole data window, logging (at DEBUG) to `log_file` if given."""
+def run_ingest(sandbox, lakehouse: Path | str, log_file: Path | None = None, resources=None,
+               accounts: list[str] | None = None) -> IngestResult:
+    """Ingest the sandbox's whole data window (of `accounts`, names or seller ids: default all) into a DuckDB file
+    or a lake URL, logging (at DEBUG) to `log_file` if given."""
     facts = truth(sandbox.world)
     env = demo.demo_environment(facts)
     handler = None
@@ -40,8 +42,8 @@ def run_ingest(sandbox, lakehouse: Path, log_file: Path | None = None, resources
         with pytest.MonkeyPatch.context() as patch:
             for name, value in env.items():
                 patch.setenv(name, value)
-            accounts = parse_accounts(tomllib.loads(demo.accounts_toml(sandbox.base_url, facts)))
-            ctx = Extraction(accounts=accounts, protector=Protector.from_env(),
+            configured = parse_accounts(tomllib.loads(demo.accounts_toml(sandbox.base_url, facts))).select(accounts)
+            ctx = Extraction(accounts=configured, protector=Protector.from_env(),
                              start=datetime.fromtimestamp(epoch_of(sandbox.arguments.start), UTC),
                              end=datetime.fromtimestamp(sandbox.world.now, UTC),
                              buyer_days=sandbox.arguments.days)
