@@ -302,7 +302,7 @@ PAGING = {name: operation.paging for name, operation in OPERATIONS.items() if op
 
 def test_paging_lives_in_the_table_of_operations() -> None:
     assert {"listTransactions", "listFinancialEventGroups", "searchOrders", "getReports", "getInventorySummaries",
-            "searchCatalogItems"} == set(PAGING)
+            "searchCatalogItems", "listBalances", "listSummary", "listPayouts", "listExpectedPayouts"} == set(PAGING)
     assert OPERATIONS["listTransactions"].max_window_days == 180
     assert PAGING["getReports"].token_alone and not PAGING["listTransactions"].token_alone
     assert PAGING["searchOrders"].token_param == "paginationToken"
