@@ -29,6 +29,11 @@ accounts as (
     select * from {{ ref('int_journal_accounts_resolved') }}
 ),
 
+-- The journals' own accounts (clearing, carried forward, deferred, ...): matched by category alone.
+own_accounts as (
+    select * from accounts where amount_type = '*' and amount_description = '*'
+),
+
 lines as (
     select
         lines.seller_id,
@@ -119,11 +124,9 @@ own_lines_accounted as (
         own_lines.seller_id, own_lines.settlement_id, own_lines.journal_month, own_lines.line_role,
         own_lines.category, accounts.account_code, accounts.account_name, accounts.tax_code, own_lines.signed_amount
     from own_lines
-    left join accounts
+    left join own_accounts as accounts
         on own_lines.seller_id = accounts.seller_id
         and own_lines.category = accounts.category
-        and accounts.amount_type = '*'
-        and accounts.amount_description = '*'
 ),
 
 settlement_lines as (
@@ -218,11 +221,9 @@ deferred_journal_lines as (
             * case deferred_lines.category when 'deferred_balance' then 1 else -1 end as signed_amount,
         deferred_lines.currency
     from deferred_lines
-    left join accounts
+    left join own_accounts as accounts
         on deferred_lines.seller_id = accounts.seller_id
         and deferred_lines.category = accounts.category
-        and accounts.amount_type = '*'
-        and accounts.amount_description = '*'
 ),
 
 journal_lines as (
