@@ -29,9 +29,12 @@ demo: $(BIN)/.installed
 ui: $(BIN)/.installed
 	$(BIN)/python -m orchestration.ui
 
+# Two pytest-xdist workers, a test module per work unit (its module fixtures built once); most tests wait on
+# servers and subprocesses, so two workers fill the 2 cores a one-process run leaves a third idle.
+TEST_WORKERS ?= 2
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations 25
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/sandbox_generation.py

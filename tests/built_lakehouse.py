@@ -5,6 +5,9 @@ reads marts (tests/dbt_project, tests/spapi_elt/reports). Registered once for th
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -74,5 +77,20 @@ def build_lakehouse(arguments: DataArguments, workdir: Path,
 
 @pytest.fixture(scope="session")
 def built_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltLakehouse]:
-    """The oracle sandbox's world, ingested and built once for the session."""
-    yield build_lakehouse(ORACLE_ARGUMENTS, tmp_path_factory.mktemp("dbt-oracle"), ORACLE_FEE_SNAPSHOT_DAYS)
+    """The oracle sandbox's world, ingested and built once for the whole run.
+
+    Under pytest-xdist (`make test` runs two workers) every worker is a session of its own: the first worker
+    that needs the lakehouse builds it in the run's shared temporary folder, holding a file lock, and the others
+    wait on the lock and read the same file (every test opens it read-only or copies it)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield build_lakehouse(ORACLE_ARGUMENTS, tmp_path_factory.mktemp("dbt-oracle"), ORACLE_FEE_SNAPSHOT_DAYS)
+        return
+    shared = tmp_path_factory.getbasetemp().parent / "dbt-oracle"
+    with open(shared.with_name("dbt-oracle.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        saved = shared / "built.pickle"
+        if not saved.exists():
+            shared.mkdir(exist_ok=True)
+            saved.write_bytes(pickle.dumps(build_lakehouse(ORACLE_ARGUMENTS, shared, ORACLE_FEE_SNAPSHOT_DAYS)))
+        built = pickle.loads(saved.read_bytes())
+    yield built

@@ -87,6 +87,26 @@ def launch_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float 
     return launcher.launch(arguments, time_scale, faults, extra, kind=Sandbox)
 
 
+# `make test` hands whole modules to two pytest-xdist workers, in collection order: the slowest modules (from
+# `--durations` of a full run) go first, so that no worker starts a long module while the other is nearly done.
+SLOWEST_FIRST = (
+    "tests/reliability/test_crash_recovery.py",
+    "tests/dbt_project/test_incremental.py",
+    "tests/orchestration/test_ui_after_demo.py",
+    "tests/orchestration/test_end_to_end.py",
+    "tests/dbt_project/test_fee_audit_worlds.py",
+    "tests/spapi_elt/test_ingest.py",
+    "tests/dbt_project/test_lake_marts.py",
+    "tests/spapi_elt/test_unreadable_settlement.py",
+    "tests/orchestration/test_settlement_inbox.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {module: position for position, module in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest as collected
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     """One sandbox for the whole session: TEST_ARGUMENTS, clock x1, no faults."""

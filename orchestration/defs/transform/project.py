@@ -1,9 +1,12 @@
 """The dbt project as Dagster sees it, and a manifest that is never stale when the code location loads.
 
 The manifest is parsed into dbt_project/target (git-ignored) when it is missing or older than any file of
-the project; `dbt parse` takes a few seconds, a fresh manifest costs one directory walk.
+the project; `dbt parse` takes a few seconds, a fresh manifest costs one directory walk. Processes that load the
+code location at once (the webserver and the daemon, parallel test workers) parse one at a time, under a file
+lock: two parses writing one target folder can leave a manifest another process reads half-written.
 """
 
+import fcntl
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -25,11 +28,19 @@ def dbt_cli(project: DbtProject) -> DbtCliResource:
 
 def load_project() -> DbtProject:
     project = DbtProject(project_dir=DBT_PROJECT, profiles_dir=DBT_PROJECT)
-    manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_input(project.project_dir):
-        # dbt from this interpreter's environment: the venv's bin need not be on PATH.
-        dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    if _stale(project.manifest_path, project.project_dir):
+        target = Path(project.project_dir) / project.target_path
+        target.mkdir(parents=True, exist_ok=True)
+        with open(target / "parse.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _stale(project.manifest_path, project.project_dir):  # not parsed meanwhile by the lock's holder
+                # dbt from this interpreter's environment: the venv's bin need not be on PATH.
+                dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
+
+
+def _stale(manifest: Path, project_dir: Path) -> bool:
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_input(project_dir)
 
 
 dbt_project = load_project()
