@@ -1,7 +1,7 @@
 """Finances: event groups (Finances v0, still current) and transactions (Finances 2024-06-19).
 
 Both change after they first appear: an open event group grows until its settlement closes, and a
-DEFERRED transaction becomes RELEASED. So each run re-reads a lookback before the account's cursor
+DEFERRED transaction becomes DEFERRED_RELEASED. So each run re-reads a lookback before the account's cursor
 and merges on the entity id.
 """
 

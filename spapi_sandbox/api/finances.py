@@ -12,8 +12,11 @@ BeginningBalance is the reserve carried over from the previous period of the sam
 
 Transactions, one per posting (settlement line group): breakdowns mirror the settlement lines,
 top level = settlement amount-type, nested = amount-description, so the lines can be rebuilt to
-the cent. A posting of an open period posted less than 7 days ago is DEFERRED (maturity 7 days
-after posting), everything else RELEASED.
+the cent. Only order payments are deferred (Amazon's help, "What is a deferred transaction?": a transaction is
+deferred while an order is awaiting delivery or pending buyer payment): an order posting of an open period posted
+less than 7 days ago is DEFERRED (maturity 7 days after posting, standing in for delivery + 7 days), and
+DEFERRED_RELEASED once released (the 2024-06-19 model: "the transaction was deferred in the past, but is now
+released"); every other posting is RELEASED from the start.
 """
 
 from __future__ import annotations
@@ -148,8 +151,11 @@ def _kind(posting: Posting) -> tuple[str, str]:
 
 
 def status_of(posting: Posting, now: float) -> str:
-    """DEFERRED while its period is open and it was posted less than 7 days ago; RELEASED after."""
-    return "DEFERRED" if not posting.settlement_id and posting.posted_at > now - DEFERRAL else "RELEASED"
+    """An order payment: DEFERRED while its period is open and it was posted less than 7 days ago, then
+    DEFERRED_RELEASED. Anything else: RELEASED."""
+    if posting.transaction_type != "Order":
+        return "RELEASED"
+    return "DEFERRED" if not posting.settlement_id and posting.posted_at > now - DEFERRAL else "DEFERRED_RELEASED"
 
 
 def _breakdowns(posting: Posting, currency: str) -> list[dict[str, Any]]:

@@ -24,8 +24,9 @@ from tests.built_lakehouse import TIME_SCALE
 from tests.conftest import launch_sandbox
 from tests.spapi_elt.ingest_helpers import run_ingest
 
-# Small: two sellers (NA and EU), a month, few orders; enough for settlements, fees, refunds and payouts.
-LAKE_ARGUMENTS = DataArguments(seed=16, sellers=2, start="2026-01-01", days=30, orders_per_day=3)
+# Small: two sellers (NA and EU), a month, few orders; enough for settlements, fees, refunds and payouts, and a
+# settlement of each seller re-issued by Amazon (a second document of the same settlement, loaded as well).
+LAKE_ARGUMENTS = DataArguments(seed=7, sellers=2, start="2026-01-01", days=30, orders_per_day=3)
 MART_SCHEMAS = ("finance", "roi", "operations", "catalog")
 MARTS = DBT_PROJECT / "models" / "marts"
 # When dlt loaded a settlement's document: the clock of the run that loaded it, so it differs between any two loads.
@@ -72,7 +73,9 @@ def lake_and_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         sellers = [seller.account.seller_id for seller in sandbox.world.sellers]
         with multiprocessing.get_context("spawn").Pool(len(sellers)) as pool:
             runs = pool.starmap(_ingest_account, [(sandbox.base_url, LAKE_ARGUMENTS, lake, s) for s in sellers])
-        as_of = datetime.fromtimestamp(truth(sandbox.world)["now"], UTC).date()
+        keys_loaded = lake_keys(lake)  # before the second ingest, whose day may be the sandbox's next one
+        facts = truth(sandbox.world)
+        as_of = datetime.fromtimestamp(facts["now"], UTC).date()
         assert default_as_of(lake) == as_of  # how far the lake's data reaches, from every account set's state
         file_build, lake_build = build(lakehouse, as_of), build(lake, as_of)
         assert file_build.ok, file_build.failures()
@@ -88,7 +91,17 @@ def lake_and_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         sandbox.close()
     return {"lakehouse": lakehouse, "lake": lake, "sellers": sellers, "runs": runs, "file_marts": marts(lakehouse),
             "lake_marts": first, "lake_marts_again": marts(warehouse), "raw_lines_before": raw_before,
-            "transactions_before": transactions_before}
+            "transactions_before": transactions_before, "keys_loaded": keys_loaded,
+            "reissued": [(s["settlement_id"], s["lines"]) for s in facts["settlements"] if s["reissued"]]}
+
+
+def lake_keys(lake: str) -> dict[str, int]:
+    """Distinct primary keys per raw table the lake holds (tables no load wrote left out)."""
+    files = as_lake(lake)
+    with duckdb.connect() as con:
+        return {table: con.execute(f"select count(distinct ({', '.join(key)})) from read_parquet(?, union_by_name = "
+                                   "true)", [files.table_files(table)]).fetchone()[0]
+                for table, key in PRIMARY_KEYS.items() if list(Path(files.raw_root, table).glob("*.parquet"))}
 
 
 def raw_rows(lake: str, table: str) -> int:
@@ -113,18 +126,13 @@ def test_two_accounts_load_into_the_lake_at_once_without_losing_or_doubling_a_ro
     assert max(r["started"] for r in runs) < min(r["finished"] for r in runs)  # they did run at the same time
     # Each raw table holds, per primary key, what the file holds: nothing lost, nothing doubled. Settlement lines
     # are appended once per document, so even their raw row counts agree (before the second ingest).
-    lake = as_lake(lake_and_file["lake"])
+    keys_loaded = lake_and_file["keys_loaded"]
     with duckdb.connect(str(lake_and_file["lakehouse"]), read_only=True) as file:
-        for table, key in PRIMARY_KEYS.items():
-            if not list(Path(lake.raw_root, table).glob("*.parquet")):
-                assert not file.execute("select count(*) from information_schema.tables where table_name = ?",
-                                        [table]).fetchone()[0], table
-                continue
-            expected = file.execute(f"select count(*) from raw_spapi.{table}").fetchone()[0]
-            with duckdb.connect() as con:
-                keys = con.execute(f"select count(distinct ({', '.join(key)})) from read_parquet(?, union_by_name = "
-                                   "true)", [lake.table_files(table)]).fetchone()[0]
-            assert keys == expected, table
+        for table in PRIMARY_KEYS:
+            in_file = file.execute("select count(*) from information_schema.tables where table_schema = 'raw_spapi' "
+                                   "and table_name = ?", [table]).fetchone()[0]
+            expected = file.execute(f"select count(*) from raw_spapi.{table}").fetchone()[0] if in_file else None
+            assert keys_loaded.get(table) == expected, table
         lines = file.execute("select count(*) from raw_spapi.settlement_lines").fetchone()[0]
     assert lines > 0 and lake_and_file["raw_lines_before"] == lines
 
@@ -135,3 +143,19 @@ def test_a_second_ingest_of_the_same_window_leaves_the_lake_marts_unchanged(lake
     assert raw_rows(lake, "financial_transactions") > lake_and_file["transactions_before"] > 0
     assert raw_rows(lake, "window_replacements") >= 2
     assert lake_and_file["lake_marts_again"] == lake_and_file["lake_marts"]
+
+
+def test_a_reissued_settlement_has_only_its_new_document_in_the_lake_marts(lake_and_file):
+    """Both documents of a re-issued settlement lie in the lake's append-only files; the marts hold the new one's
+    lines only, all of them."""
+    reissued = lake_and_file["reissued"]
+    assert len(reissued) == 2
+    lake = as_lake(lake_and_file["lake"])
+    with duckdb.connect(str(lake.warehouse), read_only=True) as marts_db, duckdb.connect() as raw:
+        for settlement_id, lines in reissued:
+            documents = raw.execute("select count(distinct report_id) from read_parquet(?, union_by_name = true) "
+                                    "where settlement_id = ?", [lake.table_files("settlement_lines"), settlement_id])
+            assert documents.fetchone() == (2,), settlement_id
+            in_marts = marts_db.execute("select count(distinct report_id), count(*) from finance.settlement_lines "
+                                        "where settlement_id = ?", [settlement_id]).fetchone()
+            assert in_marts == (1, lines), settlement_id

@@ -119,7 +119,9 @@ def test_group_start_filters(api):  # seller 0: 2 calls
 
 
 def _expected_status(posting: Posting, now: int) -> str:
-    return "DEFERRED" if not posting.settlement_id and posting.posted_at > now - 7 * DAY else "RELEASED"
+    if posting.transaction_type != "Order":  # only order payments wait for delivery
+        return "RELEASED"
+    return "DEFERRED" if not posting.settlement_id and posting.posted_at > now - 7 * DAY else "DEFERRED_RELEASED"
 
 
 def test_transactions_mirror_postings_and_add_up_to_the_groups(api):  # seller 0: 5 calls
@@ -163,6 +165,9 @@ def test_transaction_filters(api):  # seller 0: 4-5 calls
     assert all(t["contexts"][0]["contextType"] == "DeferredContext" for t in deferred)
     assert all("SETTLEMENT_ID" not in {r["relatedIdentifierName"] for r in t["relatedIdentifiers"]}
                for t in deferred)
+    assert {t["transactionType"] for t in deferred} == {"Shipment"}  # only order payments wait for delivery
+    released = transaction_pages(api, {"postedAfter": "2026-02-15T00:00:00Z", "transactionStatus": "DEFERRED_RELEASED"})
+    assert released and {t["transactionType"] for t in released} == {"Shipment"}
     refund = next(p for p in api.seller(0).postings if p.transaction_type == "Refund")
     by_order = transaction_pages(api, {"relatedIdentifierName": "ORDER_ID", "relatedIdentifierValue": refund.order_id})
     assert {t["transactionId"] for t in by_order} == {p.posting_id for p in api.seller(0).postings
