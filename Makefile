@@ -41,7 +41,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/throttle_share.py
 	$(BIN)/python bench/report_workbook.py
 
-# Long (about an hour on 2 cores): dbt build at three sizes up to ~16M settlement lines, per engine (bench/scale.py).
+# Long (about 35 minutes on 2 cores): dbt build at three sizes up to 4M settlement lines, per engine (bench/scale.py).
 bench-scale: $(BIN)/.installed
 	$(BIN)/python bench/scale.py
 

@@ -22,7 +22,12 @@ Figures per size and leg: wall time, peak memory (RSS of the whole dbt process t
 0.2 s), rows of the main marts; then how each leg grows (ratio to the smallest size) and each leg's time against
 duckdb-file at the same size (the baseline of the same run). Machines are noisy: read ratios, not seconds.
 
-Usage: python bench/scale.py [--sizes 10,100,1000] [--legs duckdb-file,duckdb-lake,spark] [--workdir DIR]
+Measured (2 shared cores, 24 GiB, 2026-12-02; the README's "Running at scale" has the table): 10 / 100 / 250
+copies = 0.16M / 1.6M / 4.0M settlement lines; duckdb-file 92 / 207 / 312 s, peak 0.6 / 2.5 / 5.9 GB; duckdb-lake
+95 / 373 / 588 s (1.03x / 1.80x / 1.89x the file), peak 0.8 / 3.9 / 9.0 GB; 34 minutes in all. `--sizes 10,100,1000`
+reaches 16M lines (tens of minutes per leg; near DuckDB's default memory limit on 24 GiB).
+
+Usage: python bench/scale.py [--sizes 10,100,250] [--legs duckdb-file,duckdb-lake,spark] [--workdir DIR]
        [--days 90 --orders-per-day 20]  (the base world: 2 sellers; sizes are copies of it)
 """
 
@@ -315,7 +320,7 @@ def report(results: dict[int, dict[str, LegRun]], lines: dict[int, int], legs: l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10,100,1000", help="copies of the base world, comma-separated")
+    parser.add_argument("--sizes", default="10,100,250", help="copies of the base world, comma-separated")
     parser.add_argument("--legs", default=",".join(LEGS))
     parser.add_argument("--days", type=int, default=90, help="the base world's days")
     parser.add_argument("--orders-per-day", type=int, default=20, help="the base world's orders per seller and day")
