@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: demo ui test browser lint bench clean
+.PHONY: demo ui test browser lint bench bench-scale clean
 
 # The UI test drives Debian's headless Chromium; as root (CI), install it when it is missing.
 browser:
@@ -43,6 +43,10 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/order_api_calls.py
 	$(BIN)/python bench/throttle_share.py
 	$(BIN)/python bench/report_workbook.py
+
+# Long (about 35 minutes on 2 cores): dbt build at three sizes up to 4M settlement lines, per engine (bench/scale.py).
+bench-scale: $(BIN)/.installed
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
