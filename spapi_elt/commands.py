@@ -124,10 +124,12 @@ def run_transform(lakehouse: Path | None, as_of: date | None, wait: bool = False
 def _reports_inputs(ns: argparse.Namespace, what: str) -> tuple[Path, dict[str, str], Path]:
     """What `report` and `export-journals` both start from: the built lakehouse, the accounts' names by seller id
     (the accounts file's, when there is one) and the reports folder."""
-    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.lake import as_lake, is_lake
+    from spapi_elt.lakehouse import lakehouse_path, lakehouse_setting
     from spapi_elt.reports import reports_dir
 
-    path = lakehouse_path(ns.lakehouse, what)
+    setting = lakehouse_setting(ns.lakehouse)  # a lake's marts are in its warehouse file (dbt_runner.build)
+    path = as_lake(setting).warehouse if is_lake(setting) else lakehouse_path(ns.lakehouse, what)
     if not path.exists():
         raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
     names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
@@ -210,11 +212,11 @@ def run_import_settlements(ns: argparse.Namespace) -> int:
 
 
 def run_purge(ns: argparse.Namespace) -> int:
-    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.lakehouse import lakehouse_setting
     from spapi_elt.purge import purge_pii
 
     purged = purge_pii(ns.lakehouse, retention_days=ns.retention_days, wait=ns.wait)
-    print(f"Purged {purged:,} PII values older than {ns.retention_days} days from {lakehouse_path(ns.lakehouse)}")
+    print(f"Purged {purged:,} PII values older than {ns.retention_days} days from {lakehouse_setting(ns.lakehouse)}")
     return 0
 
 

@@ -113,7 +113,7 @@ class _AppendByDesign(logging.Filter):
 _APPEND_BY_DESIGN = _AppendByDesign()
 
 
-def lake_pipeline(lake: Lake, seller_ids: Sequence[str]) -> dlt.Pipeline:
+def lake_pipeline(lake: Lake, seller_ids: Sequence[str], name: str | None = None) -> dlt.Pipeline:
     """dlt's pipeline into the lake for these accounts: the filesystem destination, Parquet files.
     Every table falls back to append there (dlt merges only Delta or Iceberg tables): staging dedupes."""
     if _APPEND_BY_DESIGN not in logging.getLogger("dlt").filters:
@@ -122,7 +122,7 @@ def lake_pipeline(lake: Lake, seller_ids: Sequence[str]) -> dlt.Pipeline:
     if lake.local_root:
         lake.local_root.mkdir(parents=True, exist_ok=True)
     destination = dlt.destinations.filesystem(bucket_url=lake.url, layout=LAYOUT)
-    return dlt.pipeline(pipeline_name=pipeline_name(seller_ids), destination=destination, dataset_name=DATASET,
+    return dlt.pipeline(pipeline_name=name or pipeline_name(seller_ids), destination=destination, dataset_name=DATASET,
                         pipelines_dir=str(lake.workdir), progress=None)
 
 
