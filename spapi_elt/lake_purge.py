@@ -32,7 +32,14 @@ from dlt_sources.spapi.tables import to_table
 from spapi_elt.lake import DATASET, Lake, LakeNotSupported
 from spapi_elt.lakehouse import load_facts, pipeline
 from spapi_elt.lakehouse_lock import LakehouseBusy, lakehouse_lock
-from spapi_elt.purge import PII_TABLES, PiiTable, pending_sql, remove_loaded_packages_of, retention_cutoff
+from spapi_elt.purge import (
+    PII_TABLES,
+    RETENTION_DAYS,
+    PiiTable,
+    pending_sql,
+    remove_loaded_packages_of,
+    retention_cutoff,
+)
 from spapi_elt.rewrite import fsync_path
 
 PURGE_PIPELINE = "spapi_pii_purge"  # the purge's own records (pii_purges, audit log) load through this pipeline
@@ -45,7 +52,7 @@ class FileShred:
     columns: tuple[str, ...]  # the table's PII columns this file has
 
 
-def purge_lake(lake: Lake, today: date | None = None, retention_days: int = 30, wait: bool = False) -> int:
+def purge_lake(lake: Lake, today: date | None = None, retention_days: int = RETENTION_DAYS, wait: bool = False) -> int:
     """Shred the lake's PII older than the retention window in every completed load's files; record it; remove
     dlt's loaded packages. Idempotent. Returns the rows shredded."""
     root = lake.local_root
