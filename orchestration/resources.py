@@ -19,13 +19,16 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from dlt_sources.spapi import reads_buyer_data
 from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountsConfig, load_accounts, secret_resolver
 from dlt_sources.spapi.extraction import Extraction, Progress
 from dlt_sources.spapi.pii import Protector
-from spapi_elt.lakehouse import lakehouse_path
+from spapi_elt.lake import as_lake, is_lake, lake_views
+from spapi_elt.lakehouse import lakehouse_setting
+from spapi_elt.lakehouse_lock import lakehouse_lock
 
 # Every step that opens the DuckDB file (ingest, dbt, purge, checks that query it) takes a slot of this
 # pool; the instance (orchestration/dagster.yaml) limits it to 1, so only one process holds the file.
@@ -33,27 +36,66 @@ LAKEHOUSE_POOL = "lakehouse"
 DEFAULT_ACCOUNTS_FILE = "accounts.toml"
 
 
+def raw_load_pool() -> str | None:
+    """The raw loads' pool: the single-writer pool on a DuckDB file; none on a lake (SPAPI_LAKEHOUSE a lake URL when
+    the code location loads), whose accounts load at once (spapi_elt/lake.py). dbt keeps the pool either way."""
+    return None if is_lake(os.environ.get("SPAPI_LAKEHOUSE")) else LAKEHOUSE_POOL
+
+
 class LakehouseResource(dg.ConfigurableResource):
-    """The DuckDB lakehouse file: `path`, else SPAPI_LAKEHOUSE, else data/lakehouse.duckdb."""
+    """The lakehouse: `path`, else SPAPI_LAKEHOUSE, else data/lakehouse.duckdb. A DuckDB file, or a lake URL
+    (`file:///...`, spapi_elt/lake.py): its raw tables are Parquet, its marts in `<lake>/warehouse.duckdb`."""
 
     path: str | None = None
 
+    def setting(self) -> str | Path:
+        """What ingest and the purge take: the lake's URL, or the DuckDB file's absolute path."""
+        setting = lakehouse_setting(self.path)
+        return str(setting) if is_lake(setting) else Path(setting).resolve()
+
     def resolved(self) -> Path:
-        # A lake is not wired into Dagster yet (its ingest pool and dbt target come with the Spark slice).
-        return lakehouse_path(self.path, "Dagster").resolve()
+        """The DuckDB file the marts are built in: the lakehouse file, or a lake's warehouse file."""
+        setting = self.setting()
+        return as_lake(setting).warehouse.resolve() if isinstance(setting, str) else setting
+
+    @contextmanager
+    def raw_tables(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only view of the raw dataset (schema raw_spapi) for the checks, holding the file's lock; None when
+        nothing is loaded yet. A lake: views over its Parquet files, no lock (its loads only ever add files)."""
+        setting = self.setting()
+        if isinstance(setting, str):
+            with duckdb.connect() as con:
+                yield con if lake_views(as_lake(setting), con) else None
+        elif not setting.exists():
+            yield None
+        else:
+            with lakehouse_lock(setting, "dagster check", wait=True), \
+                    duckdb.connect(str(setting), read_only=True) as con:
+                yield con
 
     @contextmanager
     def dbt_environment(self) -> Iterator[Path]:
-        """SPAPI_LAKEHOUSE set for the dbt subprocess (dbt_project/profiles.yml reads it), then restored."""
-        path, before = self.resolved(), os.environ.get("SPAPI_LAKEHOUSE")
-        os.environ["SPAPI_LAKEHOUSE"] = str(path)
+        """SPAPI_LAKEHOUSE (dbt_project/profiles.yml reads it) set to the marts' file for the dbt subprocess, and for a
+        lake SPAPI_RAW_LAKE (macros/raw_table.sql reads its Parquet); both restored afterwards."""
+        setting, path = self.setting(), self.resolved()
+        values = {"SPAPI_LAKEHOUSE": str(path),
+                  "SPAPI_RAW_LAKE": as_lake(setting).raw_root if isinstance(setting, str) else None}
+        before = {name: os.environ.get(name) for name in values}
+        for name, value in values.items():
+            _set_env(name, value)
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             yield path
         finally:
-            if before is None:
-                os.environ.pop("SPAPI_LAKEHOUSE", None)
-            else:
-                os.environ["SPAPI_LAKEHOUSE"] = before
+            for name, value in before.items():
+                _set_env(name, value)
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 class SpApiResource(dg.ConfigurableResource):

@@ -74,10 +74,14 @@ def failure_lines(failures: list) -> list[str]:
 
 def run_demo(ns: argparse.Namespace) -> int:
     from spapi_elt import demo
-    from spapi_elt.lake import refuse_lake
+    from spapi_elt.lake import as_lake, is_lake, refuse_lake
     from spapi_sandbox.world import DataArguments
 
-    refuse_lake(ns.lakehouse, "the demo (spapi-elt demo)")
+    lake = as_lake(ns.lakehouse) if is_lake(ns.lakehouse) else None
+    if lake is not None and lake.local_root is None:
+        refuse_lake(ns.lakehouse, "the demo on object storage (spapi-elt demo)")
+    folder = lake.local_root if lake else ns.lakehouse.parent  # the accounts file goes there
+    marts = lake.warehouse if lake else ns.lakehouse
     data = DataArguments(ns.seed, ns.sellers, ns.start, ns.days, ns.orders_per_day)
     if demo.clear_previous_run(ns.lakehouse):
         print(f"Removed the previous demo lakehouse {ns.lakehouse}: the demo starts fresh.")
@@ -85,7 +89,7 @@ def run_demo(ns: argparse.Namespace) -> int:
     with demo.sandbox(data) as running:
         print(f"Sandbox at {running.base_url} (clock x{demo.DEMO_TIME_SCALE:g}); "
               f"{len(running.truth['accounts'])} seller accounts", flush=True)
-        config_path = demo.write_config(ns.lakehouse.parent / "accounts.toml", running.base_url, running.truth)
+        config_path = demo.write_config(folder / "accounts.toml", running.base_url, running.truth)
         os.environ.update(demo.demo_environment(running.truth))
         data_end = datetime.fromtimestamp(running.truth["now"], UTC)  # the sandbox's "now": its data ends there
         ingest_args = argparse.Namespace(config=config_path, accounts=None, start=utc_day(data.start), end=data_end,
@@ -96,7 +100,7 @@ def run_demo(ns: argparse.Namespace) -> int:
         return code
     # The sandbox's data ends at its "now": that day is "today" for the marts' grace periods.
     code = run_transform(ns.lakehouse, data_end.date())
-    print(f"\nAccounts configuration: {config_path}\nInspect: duckdb {ns.lakehouse} "
+    print(f"\nAccounts configuration: {config_path}\nInspect: duckdb {marts} "
           f"\"select * from finance.reconciliation_exceptions\"")
     return code
 
@@ -124,10 +128,12 @@ def run_transform(lakehouse: Path | None, as_of: date | None, wait: bool = False
 def _reports_inputs(ns: argparse.Namespace, what: str) -> tuple[Path, dict[str, str], Path]:
     """What `report` and `export-journals` both start from: the built lakehouse, the accounts' names by seller id
     (the accounts file's, when there is one) and the reports folder."""
-    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.lake import as_lake, is_lake
+    from spapi_elt.lakehouse import lakehouse_path, lakehouse_setting
     from spapi_elt.reports import reports_dir
 
-    path = lakehouse_path(ns.lakehouse, what)
+    setting = lakehouse_setting(ns.lakehouse)  # a lake's marts are in its warehouse file (dbt_runner.build)
+    path = as_lake(setting).warehouse if is_lake(setting) else lakehouse_path(ns.lakehouse, what)
     if not path.exists():
         raise ConfigError(f"no lakehouse at {path}: run `spapi-elt ingest` and `spapi-elt transform` first")
     names = {a.seller_id: a.name for a in load_accounts(ns.config).accounts} if ns.config.exists() else {}
@@ -210,11 +216,11 @@ def run_import_settlements(ns: argparse.Namespace) -> int:
 
 
 def run_purge(ns: argparse.Namespace) -> int:
-    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.lakehouse import lakehouse_setting
     from spapi_elt.purge import purge_pii
 
     purged = purge_pii(ns.lakehouse, retention_days=ns.retention_days, wait=ns.wait)
-    print(f"Purged {purged:,} PII values older than {ns.retention_days} days from {lakehouse_path(ns.lakehouse)}")
+    print(f"Purged {purged:,} PII values older than {ns.retention_days} days from {lakehouse_setting(ns.lakehouse)}")
     return 0
 
 

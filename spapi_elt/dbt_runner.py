@@ -72,6 +72,13 @@ def default_as_of(lakehouse: Path | str, today: date | None = None) -> date:
     return min(today, reached.date()) if reached else today
 
 
+def target_args() -> list[str]:
+    """dbt's `--target` from SPAPI_DBT_TARGET (e.g. `spark`, README "Scale-out"); unset or `duckdb`: none, so the
+    profile's default DuckDB target (dbt_project/profiles.yml)."""
+    target = os.environ.get("SPAPI_DBT_TARGET", "").strip()
+    return ["--target", target] if target and target != "duckdb" else []
+
+
 def dbt_vars(as_of: date | None = None, window: RunWindow | None = None) -> dict[str, Any]:
     """The project's vars for a run: `as_of` ("today" for grace periods) and the run's window."""
     variables: dict[str, Any] = {"as_of": as_of.isoformat()} if as_of else {}
@@ -105,8 +112,8 @@ def _run_dbt(lakehouse: Path, as_of: date | None, command: str, *args: str,
     if raw_lake:  # staging reads the raw tables from the lake's Parquet files (macros/raw_table.sql)
         env["SPAPI_RAW_LAKE"] = raw_lake
     done = subprocess.run(
-        [dbt_executable(), command, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        [dbt_executable(), command, *args, *target_args(), "--project-dir", str(DBT_PROJECT),
+         "--profiles-dir", str(DBT_PROJECT), "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
          "--vars", json.dumps(dbt_vars(as_of, window))],
         cwd=DBT_PROJECT, env=env, capture_output=True, text=True,
         pass_fds=(lock,) if lock is not None else ())  # dbt keeps the lakehouse if this process is killed

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from spapi_elt.lake import DATASET, as_lake, is_lake
 from spapi_sandbox import launcher
 from spapi_sandbox.world import DataArguments
 
@@ -83,16 +84,24 @@ def _demo_key(purpose: str) -> str:
     return base64.b64encode(hashlib.sha256(f"spapi-lakehouse demo key: {purpose}".encode()).digest()).decode()
 
 
-def clear_previous_run(lakehouse: Path) -> bool:
-    """Remove what an earlier demo left beside `lakehouse` (the file, dlt's and dbt's folders), so every
-    demo is the same reproducible run whatever the project's schema was then. Only demo data: it is
-    generated again from the seed."""
-    marker = lakehouse.parent / "accounts.toml"
+def clear_previous_run(lakehouse: Path | str) -> bool:
+    """Remove what an earlier demo left beside `lakehouse` (the file, dlt's and dbt's folders; a file:// lake's raw
+    tables and warehouse), so every demo is the same reproducible run whatever the project's schema was then. Only
+    demo data: it is generated again from the seed."""
+    if is_lake(lakehouse):
+        lake = as_lake(lakehouse)
+        folder, marts = lake.local_root, lake.warehouse
+        if folder is None:
+            return False
+        written = [folder / DATASET, folder / f"{DATASET}_staging"]
+    else:
+        folder, marts = Path(lakehouse).parent, Path(lakehouse)
+        written = []
+    marker = folder / "accounts.toml"
     if not (marker.exists() and marker.read_text(encoding="utf-8").startswith(CONFIG_HEADER)):
         return False  # not a folder an earlier demo wrote: never delete anyone's data
     found = False
-    for leftover in (lakehouse, lakehouse.with_suffix(lakehouse.suffix + ".wal"), lakehouse.parent / ".dlt",
-                     lakehouse.parent / "dbt"):
+    for leftover in (marts, marts.with_suffix(marts.suffix + ".wal"), folder / ".dlt", folder / "dbt", *written):
         if leftover.is_dir():
             shutil.rmtree(leftover)
             found = True

@@ -97,8 +97,8 @@ def _ingest_lake(ctx: Extraction, lake: Lake, resources: Sequence[str] | None, p
     """The same run into a Parquet lake: dlt appends each load's files; what a DuckDB file does in place
     (merge, the recovered loads' duplicate lines, window replacement) staging does on read, from the
     `window_replacements` facts this run appends (macros/raw_table.sql)."""
-    if purge:  # refused before anything is extracted: PII must never load where the purge cannot reach it
-        refuse_lake(lake.url, "the PII purge (after every ingest, and `spapi-elt purge-pii`)")
+    if purge and lake.local_root is None:  # refused before anything is extracted: PII must never load where the
+        refuse_lake(lake.url, "the PII purge on object storage")  # purge cannot reach it (lake_purge.py)
     pipe = pipeline(lake.url, [a.seller_id for a in ctx.accounts.accounts])
     own = lake.workdir / pipe.pipeline_name  # this account set's working directory: its lock and recovery marker
     with lakehouse_lock(own, "ingest", wait=wait, on_wait=on_wait):
@@ -116,7 +116,7 @@ def _ingest_lake(ctx: Extraction, lake: Lake, resources: Sequence[str] | None, p
         finally:
             ctx.close()
             _record_run(pipe, ctx, facts)
-        purged = purge_pii(lake.url) if purge else 0
+        purged = purge_pii(lake.url, wait=True) if purge else 0  # one purge of the lake at a time: others wait
     totals = ctx.stats.totals()
     return IngestResult(lake.url, table_counts(lake.url), totals.calls, totals.throttled, totals.retries,
                         list(ctx.failures), len(ctx.quarantine), purged, ctx.stats.by_resource(), dict(ctx.seconds))

@@ -113,7 +113,7 @@ class _AppendByDesign(logging.Filter):
 _APPEND_BY_DESIGN = _AppendByDesign()
 
 
-def lake_pipeline(lake: Lake, seller_ids: Sequence[str]) -> dlt.Pipeline:
+def lake_pipeline(lake: Lake, seller_ids: Sequence[str], name: str | None = None) -> dlt.Pipeline:
     """dlt's pipeline into the lake for these accounts: the filesystem destination, Parquet files.
     Every table falls back to append there (dlt merges only Delta or Iceberg tables): staging dedupes."""
     if _APPEND_BY_DESIGN not in logging.getLogger("dlt").filters:
@@ -122,7 +122,7 @@ def lake_pipeline(lake: Lake, seller_ids: Sequence[str]) -> dlt.Pipeline:
     if lake.local_root:
         lake.local_root.mkdir(parents=True, exist_ok=True)
     destination = dlt.destinations.filesystem(bucket_url=lake.url, layout=LAYOUT)
-    return dlt.pipeline(pipeline_name=pipeline_name(seller_ids), destination=destination, dataset_name=DATASET,
+    return dlt.pipeline(pipeline_name=name or pipeline_name(seller_ids), destination=destination, dataset_name=DATASET,
                         pipelines_dir=str(lake.workdir), progress=None)
 
 
@@ -133,13 +133,29 @@ def lake_pipeline_names(lake: Lake) -> list[str]:
     return sorted(p.name for p in lake.workdir.iterdir() if p.is_dir() and p.name.startswith(PIPELINE_PREFIX))
 
 
-def lake_table_counts(lake: Lake) -> dict[str, int]:
-    """Rows per raw table in the lake's Parquet files: every load's version of a row (staging keeps the latest)."""
+def lake_tables(lake: Lake) -> list[str]:
+    """The raw tables some load wrote Parquet files for (dlt's own bookkeeping left out); [] for object storage."""
     root = lake.local_root
     if root is None or not (root / DATASET).is_dir():
-        return {}
-    tables = sorted(p.name for p in (root / DATASET).iterdir()
-                    if p.is_dir() and not p.name.startswith("_dlt") and any(p.rglob("*.parquet")))
+        return []
+    return sorted(p.name for p in (root / DATASET).iterdir()
+                  if p.is_dir() and not p.name.startswith("_dlt") and any(p.rglob("*.parquet")))
+
+
+def lake_table_counts(lake: Lake) -> dict[str, int]:
+    """Rows per raw table in the lake's Parquet files: every load's version of a row (staging keeps the latest)."""
     with duckdb.connect() as con:
         return {t: con.execute("select count(*) from read_parquet(?)", [lake.table_files(t)]).fetchone()[0]
-                for t in tables}
+                for t in lake_tables(lake)}
+
+
+def lake_views(lake: Lake, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Schema raw_spapi in `con` with a view per raw table over its Parquet files (every load's rows), so code that
+    reads a DuckDB file's raw dataset (the Dagster checks) reads the lake the same way. Returns the tables."""
+    tables = lake_tables(lake)
+    con.execute(f"create schema if not exists {DATASET}")
+    for table in tables:
+        files = lake.table_files(table).replace("'", "''")
+        con.execute(f"create or replace view {DATASET}.\"{table}\" as "
+                    f"select * from read_parquet('{files}', union_by_name = true)")
+    return tables

@@ -44,8 +44,10 @@ def lakehouse_path(path: str | Path | None = None, purpose: str = "this command"
 LOADER_DUCKDB_CONFIG = {"preserve_insertion_order": False, "memory_limit": "300MB"}
 
 
-def pipeline(lakehouse: str | Path | None = None, seller_ids: Sequence[str] = ()) -> dlt.Pipeline:
-    """dlt's pipeline into the lakehouse: the DuckDB file, or a lake (one pipeline per set of `seller_ids`)."""
+def pipeline(lakehouse: str | Path | None = None, seller_ids: Sequence[str] = (), name: str | None = None
+             ) -> dlt.Pipeline:
+    """dlt's pipeline into the lakehouse: the DuckDB file, or a lake (one pipeline per set of `seller_ids`, or the
+    pipeline `name`, e.g. the lake purge's own)."""
     # dlt's load files live only until they are loaded: compressing them costs time and buys nothing.
     os.environ.setdefault("DATA_WRITER__COMPRESSION", "none")
     # Arrow tables carry _dlt_load_id like dict rows, so a re-read window can tell this load's rows from
@@ -58,7 +60,7 @@ def pipeline(lakehouse: str | Path | None = None, seller_ids: Sequence[str] = ()
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     setting = lakehouse_setting(lakehouse)
     if is_lake(setting):
-        return lake_pipeline(as_lake(setting), seller_ids)
+        return lake_pipeline(as_lake(setting), seller_ids, name)
     path = Path(setting)
     path.parent.mkdir(parents=True, exist_ok=True)
     credentials = DuckDbCredentials(str(path), global_config=dict(LOADER_DUCKDB_CONFIG))

@@ -16,6 +16,8 @@ folder, not only the raw tables:
 - the DuckDB file's freed blocks, which keep the old bytes of every UPDATE: after a purge that shredded
   something the file is rewritten from its live contents (spapi_elt/rewrite.py).
 
+On a Parquet lake the same shredding rewrites the lake's files instead (spapi_elt/lake_purge.py).
+
 Copies outside the data folder (backups, snapshots, a copied file) are shredded by retiring the KEK:
 rotate keys (say monthly), `spapi-elt rotate-keys` re-wraps what the lakehouse keeps, then delete the old
 key id from SPAPI_PII_KEYS.
@@ -37,8 +39,8 @@ from dlt_sources.spapi.pii.crypto import ENCRYPTED_PREFIX, PURGED_PREFIX
 from dlt_sources.spapi.pii.policies import ORDER_REPORT_POLICY, ORDERS_POLICY
 from dlt_sources.spapi.pii.policy import Action
 from dlt_sources.spapi.tables import to_table
-from spapi_elt.lake import refuse_lake
-from spapi_elt.lakehouse import DATASET, PIPELINE_NAME, lakehouse_path, load_facts, pipeline
+from spapi_elt.lake import as_lake, is_lake
+from spapi_elt.lakehouse import DATASET, PIPELINE_NAME, lakehouse_path, lakehouse_setting, load_facts, pipeline
 from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.rewrite import rewrite_database
 
@@ -78,7 +80,11 @@ def purge_pii(lakehouse: str | Path | None = None, today: date | None = None,
     """Crypto-shred protected PII older than the retention window in every copy under the data folder (see the
     module docstring); record what was done. Idempotent. Returns the rows shredded, staging copies included.
     Holds the lakehouse's lock (an ingest's own purge runs under the ingest's)."""
-    refuse_lake(lakehouse, "the PII purge (after every ingest, and `spapi-elt purge-pii`)")
+    setting = lakehouse_setting(lakehouse)
+    if is_lake(setting):  # the lake's files are rewritten instead (lake_purge.py)
+        from spapi_elt.lake_purge import purge_lake
+
+        return purge_lake(as_lake(setting), today, retention_days, wait=wait)
     path = lakehouse_path(lakehouse)
     with lakehouse_lock(path, "purge-pii", wait=wait):  # even before the file exists: an ingest may be making it
         return _purge(path, today, retention_days) if path.exists() else 0
@@ -131,7 +137,12 @@ def remove_loaded_packages(lakehouse: str | Path | None = None) -> int:
     """Delete dlt's loaded packages beside the lakehouse: their job files are the loaded rows, ciphertext
     included (dlt deletes completed jobs itself, lakehouse.pipeline(), but keeps a package with a failed job
     whole). Pending packages (not loaded yet) stay: the next run loads them. Returns how many were removed."""
-    loaded = lakehouse_path(lakehouse).parent / ".dlt" / PIPELINE_NAME / "load" / "loaded"
+    return remove_loaded_packages_of(lakehouse_path(lakehouse).parent / ".dlt" / PIPELINE_NAME)
+
+
+def remove_loaded_packages_of(pipeline_dir: Path) -> int:
+    """Delete the loaded packages in one dlt pipeline's working directory; returns how many were removed."""
+    loaded = pipeline_dir / "load" / "loaded"
     packages = [p for p in loaded.iterdir() if p.is_dir()] if loaded.is_dir() else []
     for package in packages:
         shutil.rmtree(package)
@@ -154,6 +165,13 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def pending_sql(quoted_column: str, encrypted_only: bool = False) -> str:
+    """True where a value still has to be shredded: set and not a tombstone yet (`encrypted_only`: an `e1:` value)."""
+    if encrypted_only:
+        return f"starts_with({quoted_column}, '{ENCRYPTED_PREFIX}')"
+    return f"({quoted_column} IS NOT NULL AND NOT starts_with({quoted_column}, '{PURGED_PREFIX}'))"
+
+
 def purge_sql(table: str, columns: Sequence[str], date_sql: str, cutoff: date, today: date,
               schema: str | None = None, encrypted_only: bool = False) -> tuple[str, list[Any]]:
     """An idempotent DuckDB UPDATE that tombstones `columns` of rows whose `date_sql` is before `cutoff`.
@@ -168,9 +186,7 @@ def purge_sql(table: str, columns: Sequence[str], date_sql: str, cutoff: date, t
     target = f"{_quote(schema)}.{_quote(table)}" if schema else _quote(table)
     tombstone = f"{PURGED_PREFIX}{today.isoformat()}"
     quoted = [_quote(c) for c in columns]
-    pending = [f"({c} IS NOT NULL AND NOT starts_with({c}, '{PURGED_PREFIX}'))" for c in quoted]
-    if encrypted_only:
-        pending = [f"starts_with({c}, '{ENCRYPTED_PREFIX}')" for c in quoted]
+    pending = [pending_sql(c, encrypted_only) for c in quoted]
     sets = [f"{c} = CASE WHEN {p} THEN ? ELSE {c} END" for c, p in zip(quoted, pending, strict=True)]
     sql = (f"UPDATE {target} SET {', '.join(sets)} "
            f"WHERE ({date_sql}) < ? AND ({' OR '.join(pending)})")

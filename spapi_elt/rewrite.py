@@ -48,14 +48,14 @@ def rewrite_database(path: str | Path) -> None:
             con.execute(f"COPY FROM DATABASE {_identifier(old)} TO __rewrite")
             con.execute("DETACH __rewrite")  # checkpoints the new file and closes it
         os.chmod(fresh, path.stat().st_mode & 0o777)
-        _fsync(fresh)
+        fsync_path(fresh)
         os.replace(fresh, path)
-        _fsync(path.parent)
+        fsync_path(path.parent)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

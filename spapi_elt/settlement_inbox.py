@@ -57,7 +57,7 @@ def waiting(inbox: Path, accounts: AccountsConfig) -> Waiting:
     return found
 
 
-def import_inbox(inbox: Path, accounts: AccountsConfig, lakehouse: Path) -> list[ImportedFile]:
+def import_inbox(inbox: Path, accounts: AccountsConfig, lakehouse: str | Path) -> list[ImportedFile]:
     """Import every waiting file into the lakehouse, then move it to imported/ or rejected/ (with the reason
     beside it). Waits for the lakehouse's lock: the inbox is Dagster's, which runs one writer at a time."""
     results: list[ImportedFile] = []

@@ -169,3 +169,28 @@ def test_canaries_from_the_environment(tmp_path: Path, instance, monkeypatch: py
                                "insert into raw_spapi.orders_notes values ('1', 'for Zebulon Q. Doe')")
     result = scan(instance, lakehouse)
     assert not result.passed and result.metadata["canaries"].value == 1
+
+
+def lake_with(root: Path, *statements: str) -> LakehouseResource:
+    """The same tables as a lake: each written as one Parquet file where dlt's layout puts it."""
+    with duckdb.connect() as con:
+        for statement in statements:
+            con.execute(statement)
+        for (table,) in con.execute("select table_name from information_schema.tables where table_schema = "
+                                    "'raw_spapi'").fetchall():
+            (root / "raw_spapi" / table).mkdir(parents=True)
+            con.execute(f"copy raw_spapi.{table} to '{root}/raw_spapi/{table}/1.a.parquet' (format parquet)")
+    return LakehouseResource(path=f"file://{root}")
+
+
+def test_the_plaintext_check_reads_a_lakes_parquet(tmp_path: Path, instance) -> None:
+    clean = scan(instance, lake_with(tmp_path / "clean", *PROTECTED))
+    assert clean.passed, clean.description
+    assert {k: clean.metadata[k].value for k in ("lakehouse_tables", "text_columns", "protected_values")} == {
+        "lakehouse_tables": 2, "text_columns": 17, "protected_values": 9}
+    leaked = scan(instance, lake_with(tmp_path / "leaked", *PROTECTED,
+                                      "update raw_spapi.order_buyers set recipient__delivery_address__phone = "
+                                      "'+49 30 9018201234' where order_id = '701-3529730-0534711'"))
+    assert not leaked.passed
+    assert leaked.metadata["findings"].value == {
+        "raw_spapi.order_buyers.recipient__delivery_address__phone": {"phone": 1}}

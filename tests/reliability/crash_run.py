@@ -105,7 +105,7 @@ def install(phase: str) -> None:
     elif phase == "rewrite":  # the purge's fresh copy of the file is complete, the old file not yet replaced
         from spapi_elt import rewrite
 
-        after_calls(rewrite, "_fsync", 1)
+        after_calls(rewrite, "fsync_path", 1)
     elif phase == "hold":
         from spapi_elt import lakehouse_lock
 

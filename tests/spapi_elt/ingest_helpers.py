@@ -28,9 +28,9 @@ RUN_FACT_TABLES = ("api_audit_log", "flat_file_quarantine", "pii_purges", "pii_k
 
 
 def run_ingest(sandbox, lakehouse: Path | str, log_file: Path | None = None, resources=None,
-               accounts: list[str] | None = None) -> IngestResult:
+               accounts: list[str] | None = None, purge: bool = False) -> IngestResult:
     """Ingest the sandbox's whole data window (of `accounts`, names or seller ids: default all) into a DuckDB file
-    or a lake URL, logging (at DEBUG) to `log_file` if given."""
+    or a lake URL, logging (at DEBUG) to `log_file` if given; ending with the PII purge if `purge`."""
     facts = truth(sandbox.world)
     env = demo.demo_environment(facts)
     handler = None
@@ -49,7 +49,7 @@ def run_ingest(sandbox, lakehouse: Path | str, log_file: Path | None = None, res
                              end=datetime.fromtimestamp(sandbox.world.now, UTC),
                              buyer_days=sandbox.arguments.days)
             ctx.progress = Progress(ctx.stats, out=None)
-            return ingest(ctx, lakehouse, resources, purge=False)
+            return ingest(ctx, lakehouse, resources, purge=purge)
     finally:
         if handler is not None:
             logging.getLogger().removeHandler(handler)

@@ -15,6 +15,7 @@ from spapi_elt.dbt_runner import DBT_PROJECT
 from spapi_elt.lake import LakeNotSupported, as_lake, is_lake, pipeline_name
 from spapi_elt.lakehouse import lakehouse_path
 from spapi_elt.purge import purge_pii
+from spapi_elt.settlement_import import import_settlements
 from spapi_elt.window_replace import WINDOW_COLUMNS
 
 
@@ -33,17 +34,22 @@ def test_file_only_code_refuses_a_lake_naming_what(tmp_path, monkeypatch):
     with pytest.raises(LakeNotSupported, match="journal exports .* not supported on a lake yet"):
         lakehouse_path(lake, "journal exports")
     monkeypatch.setenv("SPAPI_LAKEHOUSE", lake)  # the environment's lake is refused the same way
-    with pytest.raises(LakeNotSupported, match="PII purge"):
-        purge_pii()
+    downloaded = tmp_path / "settlement.txt"
+    downloaded.write_text("settlement-id\n", encoding="utf-8")
+    with pytest.raises(LakeNotSupported, match="importing settlement files"):
+        import_settlements([downloaded], seller_id="A1")
+    with pytest.raises(LakeNotSupported, match="PII purge on object storage"):
+        purge_pii("s3://bucket/lake")
     assert not (tmp_path / "lake").exists()  # refused before anything was written
 
 
 def test_the_cli_says_in_one_line_what_a_lake_cannot_do_yet(tmp_path, capsys):
     lake = f"file://{tmp_path}/lake"
-    assert cli.main(["purge-pii", "--lakehouse", lake]) == 2
-    assert cli.main(["report", "--lakehouse", lake]) == 2
+    assert cli.main(["rotate-keys", "--lakehouse", lake]) == 2
+    (tmp_path / "settlement.txt").write_text("settlement-id\n", encoding="utf-8")
+    assert cli.main(["import-settlements", "--lakehouse", lake, "--seller-id", "A1", str(tmp_path)]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and "PII purge" in errors[0] and "finance report" in errors[1]
+    assert len(errors) == 2 and "PII key rotation" in errors[0] and "importing settlement files" in errors[1]
     assert all("not supported on a lake yet" in line for line in errors)
 
 

@@ -41,7 +41,7 @@ class PurgeConfig(dg.Config):
 @dg.op(pool=LAKEHOUSE_POOL)
 def purge_expired_pii(context: dg.OpExecutionContext, config: PurgeConfig, lakehouse: LakehouseResource) -> int:
     """Shred protected PII older than the retention; the purge records itself in pii_purges and the audit log."""
-    purged = purge_pii(lakehouse.resolved(), retention_days=config.retention_days, wait=True)
+    purged = purge_pii(lakehouse.setting(), retention_days=config.retention_days, wait=True)
     context.log.info(f"PII values purged: {purged}")
     return purged
 

@@ -26,7 +26,6 @@ from orchestration.defs.checks.dagster_storage import recent_texts
 from orchestration.defs.ingest.assets import RAW_ASSET_KEYS
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource
 from spapi_elt.lakehouse import DATASET
-from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.pii_plaintext import LakehouseScan, scan_lakehouse, text_findings
 
 
@@ -63,11 +62,10 @@ def _newest_loads(con: duckdb.DuckDBPyConnection) -> dict[str, datetime | None]:
     can_subset=True, pool=LAKEHOUSE_POOL)
 def raw_tables_fresh(context: dg.AssetCheckExecutionContext, config: FreshnessConfig,
                      lakehouse: LakehouseResource):
-    path = lakehouse.resolved()
     now = datetime.now(UTC)
     newest: dict[str, datetime | None] = {}
-    if path.exists():
-        with lakehouse_lock(path, "dagster check", wait=True), duckdb.connect(str(path), read_only=True) as con:
+    with lakehouse.raw_tables() as con:
+        if con is not None:
             newest = _newest_loads(con)
     for resource, key in RAW_ASSET_KEYS.items():
         check_key = dg.AssetCheckKey(key, "raw_tables_fresh")
@@ -131,10 +129,9 @@ SHAPES = ("email (every text column, Dagster's logs), phone and street address (
 def pii_canary_scan(context: dg.AssetCheckExecutionContext, config: CanaryConfig,
                     lakehouse: LakehouseResource) -> dg.AssetCheckResult:
     known = canaries(config)
-    path = lakehouse.resolved()
     scan = LakehouseScan()
-    if path.exists():
-        with lakehouse_lock(path, "dagster check", wait=True), duckdb.connect(str(path), read_only=True) as con:
+    with lakehouse.raw_tables() as con:
+        if con is not None:
             scan = scan_lakehouse(con, known)
     root = Path(context.instance.root_directory)
     files: set[Path] = set()
@@ -150,7 +147,8 @@ def pii_canary_scan(context: dg.AssetCheckExecutionContext, config: CanaryConfig
                 "findings": dg.MetadataValue.json(findings)}
     if not scan.text_columns:  # nothing to look at is not a pass: say so, as a warning the UI shows
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=metadata,
-                                   description=f"Skipped: the lakehouse {path} has no text columns to scan yet.")
+                                   description=f"Skipped: the lakehouse {lakehouse.setting()} has no text columns to "
+                                               "scan yet.")
     if findings:
         description = "Plaintext PII: " + "; ".join(
             f"{place}: {', '.join(f'{n} {kind}' for kind, n in kinds.items())}" for place, kinds in findings.items())

@@ -22,7 +22,7 @@ from dlt_sources.spapi.config import AccountsConfig
 from dlt_sources.spapi.extraction import Extraction, Progress
 from dlt_sources.spapi.settings import SETTLE_MARGIN
 from orchestration.defs.ingest.partitions import partition_window, raw_partitions
-from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
+from orchestration.resources import LakehouseResource, SpApiResource, raw_load_pool
 from spapi_elt.ingest import ingest
 from spapi_elt.lakehouse import DATASET, PIPELINE_NAME
 
@@ -71,7 +71,7 @@ def _specs_pipeline() -> dlt.Pipeline:
 
 
 @dlt_assets(dlt_source=_specs_source(), dlt_pipeline=_specs_pipeline(), name="spapi_raw",
-            dagster_dlt_translator=SpApiDltTranslator(), pool=LAKEHOUSE_POOL, partitions_def=raw_partitions,
+            dagster_dlt_translator=SpApiDltTranslator(), pool=raw_load_pool(), partitions_def=raw_partitions,
             backfill_policy=dg.BackfillPolicy.single_run())
 def spapi_raw(context: dg.AssetExecutionContext, config: IngestConfig, spapi: SpApiResource,
               lakehouse: LakehouseResource):
@@ -84,7 +84,7 @@ def spapi_raw(context: dg.AssetExecutionContext, config: IngestConfig, spapi: Sp
     ctx = spapi.extraction(None if config.resume else start, end, accounts, config.buyer_days, selected)
     ctx.progress = Progress(ctx.stats, out=None, emit=context.log.info)  # rows, calls, 429s into the run's log
     began = time.monotonic()
-    result = ingest(ctx, lakehouse.resolved(), selected, purge=config.purge_pii, wait=True, on_wait=context.log.info)
+    result = ingest(ctx, lakehouse.setting(), selected, purge=config.purge_pii, wait=True, on_wait=context.log.info)
     ctx.progress.print_line()  # the final counts, however short the run
     run_seconds = round(time.monotonic() - began, 1)
     for name in selected:

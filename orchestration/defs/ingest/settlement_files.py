@@ -28,9 +28,8 @@ class InboxResource(dg.ConfigurableResource):
           description="Settlement files dropped in the inbox (one folder per account), imported like the API's.")
 def settlement_files(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, inbox: InboxResource,
                      spapi: SpApiResource):
-    path = lakehouse.resolved()
-    folder = inbox_path(path, inbox.folder)
-    imported = import_inbox(folder, spapi.accounts(), path)
+    folder = inbox_path(lakehouse.resolved(), inbox.folder)
+    imported = import_inbox(folder, spapi.accounts(), lakehouse.setting())  # a lake: refused by name (for now)
     for file in imported:
         context.log.info(f"{file.name}: {file.outcome}" + (f", settlement {file.settlement_id}, {file.lines} lines"
                                                            if file.settlement_id else ""))

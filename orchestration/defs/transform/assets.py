@@ -21,7 +21,7 @@ from orchestration.defs.ingest.partitions import partition_window, run_partition
 from orchestration.defs.ingest.settlement_files import SETTLEMENT_FILES_KEY
 from orchestration.defs.transform.project import dbt_cli, dbt_project
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
-from spapi_elt.dbt_runner import RunWindow, dbt_vars, default_as_of
+from spapi_elt.dbt_runner import RunWindow, dbt_vars, default_as_of, target_args
 from spapi_elt.lakehouse_lock import lakehouse_lock
 
 SETTLEMENT_STAGING = ("stg_spapi__settlement_reports", "stg_spapi__settlement_report_documents",
@@ -99,11 +99,11 @@ def spapi_dbt(context: dg.AssetExecutionContext, config: TransformConfig, dbt: D
     # The lakehouse's lock (spapi_elt/lakehouse_lock.py) keeps a CLI run out while dbt builds and counts.
     with lakehouse.dbt_environment() as path, lakehouse_lock(path, "dagster dbt build", wait=True,
                                                                on_wait=context.log.info):
-        as_of = date.fromisoformat(config.as_of) if config.as_of else default_as_of(path)
+        as_of = date.fromisoformat(config.as_of) if config.as_of else default_as_of(lakehouse.setting())
         context.log.info(f"dbt build as of {as_of}" + (f"; rebuilding settlements documented in "
                          f"[{window.start}, {window.end}) of {', '.join(window.seller_ids)}" if window else ""))
         # dbt's artifacts and logs beside the lakehouse, as `spapi-elt transform` keeps them.
-        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars(as_of, window))], context=context,
+        invocation = dbt.cli(["build", *target_args(), "--vars", json.dumps(dbt_vars(as_of, window))], context=context,
                              target_path=path.parent / "dbt" / "dagster")
         events, failure = [], None
         try:
