@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from dlt_sources.spapi.config import ConfigError
 from spapi_elt.lake import Lake, as_lake, is_lake, lake_tables
 from spapi_elt.lakehouse import loaded_until
 from spapi_elt.lakehouse_lock import lakehouse_lock
@@ -28,7 +29,7 @@ def dbt_target() -> str:
     """The profile output for SPAPI_DBT_TARGET (duckdb, the default, or spark); anything else is refused."""
     name = os.environ.get("SPAPI_DBT_TARGET", "duckdb") or "duckdb"
     if name not in DBT_TARGETS:
-        raise ValueError(f"SPAPI_DBT_TARGET={name!r}: expected one of {', '.join(DBT_TARGETS)}")
+        raise ConfigError(f"SPAPI_DBT_TARGET={name!r}: expected one of {', '.join(DBT_TARGETS)}")
     return DBT_TARGETS[name]
 
 
@@ -100,7 +101,7 @@ def build(lakehouse: Path | str, as_of: date | None = None, command: str = "buil
     target = dbt_target()
     lake = as_lake(lakehouse) if is_lake(lakehouse) else None
     if target == "spark" and (lake is None or lake.local_root is None):
-        raise ValueError(f"SPAPI_DBT_TARGET=spark needs a file:// lake as the lakehouse, not {lakehouse} "
+        raise ConfigError(f"SPAPI_DBT_TARGET=spark needs a file:// lake as the lakehouse, not {lakehouse} "
                          "(README: 'Running at scale')")
     if lake:
         lakehouse = lake.warehouse
