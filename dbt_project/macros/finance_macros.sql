@@ -88,7 +88,10 @@
     {{ dbt.listagg(measure, delimiter, 'order by ' ~ order_column) }}
 {%- endmacro %}
 
+{#- Null when every value is null, as listagg (array_join of an empty list is ''). -#}
 {% macro spark__ordered_listagg(measure, delimiter, order_column) -%}
-    array_join(transform(array_sort(collect_list(struct({{ order_column }} as sort_key, {{ measure }} as measure))),
-                         item -> item.measure), {{ delimiter }})
+    case when count({{ measure }}) > 0 then
+        array_join(transform(array_sort(collect_list(struct({{ order_column }} as sort_key, {{ measure }} as measure))),
+                             item -> item.measure), {{ delimiter }})
+    end
 {%- endmacro %}
