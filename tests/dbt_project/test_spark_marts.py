@@ -1,7 +1,7 @@
 """The same dbt project on Spark (issue 16): the oracle's world ingested into a DuckDB file and into a lake folder at
-once, the file built by dbt-duckdb and the lake by `dbt build --target spark` (a local Spark: dbt-spark's session
-method on the pyspark wheel's jars). One Spark world for every test here (the module fixture); its build runs dbt's
-data and unit tests on Spark too.
+once, the file built by dbt-duckdb and the lake by `SPAPI_DBT_TARGET=spark spapi-elt transform` (`dbt build
+--target spark`: a local Spark, dbt-spark's session method on the pyspark wheel's jars). One Spark world for every
+test here (the module fixture); its build runs dbt's data and unit tests on Spark too.
 
 - The oracle on Spark: every test of test_oracle.py runs again on Spark's marts (imported below, with this module's
   `built_lakehouse`): every planted discrepancy found with its amount, nothing else reported.
@@ -11,6 +11,8 @@ data and unit tests on Spark too.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import time
 from dataclasses import replace
@@ -22,7 +24,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from spapi_elt.dbt_runner import DBT_PROJECT, build
+from spapi_elt.cli import main as spapi_elt
+from spapi_elt.dbt_runner import DBT_PROJECT, BuildResult, build
 from spapi_elt.lake import as_lake
 from spapi_sandbox.truth import truth
 from spapi_sandbox.world import DataArguments
@@ -84,18 +87,21 @@ def spark_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     as_of = datetime.fromtimestamp(facts["now"], UTC).date()
     duckdb_build = build(lakehouse, as_of)
     assert duckdb_build.ok, duckdb_build.failures()
-    with pytest.MonkeyPatch.context() as patch:
+    # Spark through the CLI, as a user runs it: SPAPI_DBT_TARGET=spark spapi-elt transform --lakehouse file://...
+    output = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         patch.setenv("SPAPI_DBT_TARGET", "spark")
         started = time.monotonic()
-        spark_build = build(lake, as_of)
+        code = spapi_elt(["transform", "--lakehouse", lake, "--as-of", as_of.isoformat()])
         seconds = time.monotonic() - started
+    spark_build = BuildResult(code, output.getvalue())
     print(f"dbt build on Spark: {seconds:.0f} s ({spark_build.summary_line()})")
     exported = workdir / "spark.duckdb"
     export_spark_warehouse(as_lake(lake).local_root, exported)
     spark_built = BuiltLakehouse(exported, facts, as_of.isoformat(), spark_build.output, spark_build.returncode,
                                  purchase_days(world))
-    return {"lakehouse": lakehouse, "spark": spark_built, "build": spark_build, "duckdb_build": duckdb_build,
-            "seconds": seconds}
+    return {"lakehouse": lakehouse, "lake": lake, "spark": spark_built, "build": spark_build,
+            "duckdb_build": duckdb_build, "seconds": seconds}
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +129,7 @@ def test_the_spark_build_runs_every_model_seed_data_test_and_unit_test(spark_wor
     assert spark_build.ok, spark_build.failures()
     summary = spark_build.summary_line()
     assert "ERROR=0" in summary and "SKIP=0" in summary and "WARN=0" in summary, summary
+    assert f"Spark's tables: {as_lake(spark_world['lake']).local_root}/spark-warehouse" in spark_build.output
     # The same nodes as on DuckDB: none left out on Spark.
     total = summary.split("TOTAL=")[-1].split()[0]
     assert int(total) > 300 and spark_world["duckdb_build"].summary_line().endswith(f"TOTAL={total}")
