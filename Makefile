@@ -6,7 +6,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: demo ui test browser lint bench bench-scale clean
+.PHONY: demo ui test browser java lint bench bench-scale clean
 
 # The UI test drives Debian's headless Chromium; as root (CI), install it when it is missing.
 browser:
@@ -14,10 +14,17 @@ browser:
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| { echo "The UI test needs Debian's chromium: sudo apt-get install chromium"; exit 1; }
 
+# The Spark tests run dbt-spark on a local Spark (the pyspark wheel's jars), which needs Java 17: as root (CI),
+# install Debian's headless JRE when `java` is missing.
+java:
+	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } \
+		|| { echo "The Spark tests need Java 17: sudo apt-get install openjdk-17-jre-headless"; exit 1; }
+
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	touch $@
 
 # The whole product through Dagster on the sandbox: data, Dagster home and lakehouse under data/demo.
@@ -32,7 +39,7 @@ ui: $(BIN)/.installed
 # Two pytest-xdist workers, a test module per work unit (its module fixtures built once); most tests wait on
 # servers and subprocesses, so two workers fill the 2 cores a one-process run leaves a third idle.
 TEST_WORKERS ?= 2
-test: $(BIN)/.installed browser
+test: $(BIN)/.installed browser java
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations 25
 

@@ -26,6 +26,7 @@ from dlt_sources.spapi.client import SpApiClient
 from dlt_sources.spapi.config import AccountsConfig, load_accounts, secret_resolver
 from dlt_sources.spapi.extraction import Extraction, Progress
 from dlt_sources.spapi.pii import Protector
+from spapi_elt.dbt_runner import LAKE_VARIABLES, lake_environment
 from spapi_elt.lake import as_lake, is_lake, lake_views
 from spapi_elt.lakehouse import lakehouse_setting
 from spapi_elt.lakehouse_lock import lakehouse_lock
@@ -76,10 +77,12 @@ class LakehouseResource(dg.ConfigurableResource):
     @contextmanager
     def dbt_environment(self) -> Iterator[Path]:
         """SPAPI_LAKEHOUSE (dbt_project/profiles.yml reads it) set to the marts' file for the dbt subprocess, and for a
-        lake SPAPI_RAW_LAKE (macros/raw_table.sql reads its Parquet); both restored afterwards."""
+        lake what `spapi-elt transform` sets too (dbt_runner.lake_environment: its Parquet for macros/raw_table.sql,
+        Spark's folder); all restored afterwards."""
         setting, path = self.setting(), self.resolved()
-        values = {"SPAPI_LAKEHOUSE": str(path),
-                  "SPAPI_RAW_LAKE": as_lake(setting).raw_root if isinstance(setting, str) else None}
+        values: dict[str, str | None] = {"SPAPI_LAKEHOUSE": str(path), **dict.fromkeys(LAKE_VARIABLES)}
+        if isinstance(setting, str):
+            values.update(lake_environment(as_lake(setting)))
         before = {name: os.environ.get(name) for name in values}
         for name, value in values.items():
             _set_env(name, value)

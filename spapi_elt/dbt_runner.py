@@ -15,11 +15,22 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from spapi_elt.lake import as_lake, is_lake
+from dlt_sources.spapi.config import ConfigError
+from spapi_elt.lake import Lake, as_lake, is_lake, lake_tables
 from spapi_elt.lakehouse import loaded_until
 from spapi_elt.lakehouse_lock import lakehouse_lock
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+# SPAPI_DBT_TARGET -> the output of dbt_project/profiles.yml that runs the models.
+DBT_TARGETS = {"duckdb": "local", "spark": "spark"}
+
+
+def dbt_target() -> str:
+    """The profile output for SPAPI_DBT_TARGET (duckdb, the default, or spark); anything else is refused."""
+    name = os.environ.get("SPAPI_DBT_TARGET", "duckdb") or "duckdb"
+    if name not in DBT_TARGETS:
+        raise ConfigError(f"SPAPI_DBT_TARGET={name!r}: expected one of {', '.join(DBT_TARGETS)}")
+    return DBT_TARGETS[name]
 
 
 @dataclass
@@ -72,13 +83,6 @@ def default_as_of(lakehouse: Path | str, today: date | None = None) -> date:
     return min(today, reached.date()) if reached else today
 
 
-def target_args() -> list[str]:
-    """dbt's `--target` from SPAPI_DBT_TARGET (e.g. `spark`, README "Scale-out"); unset or `duckdb`: none, so the
-    profile's default DuckDB target (dbt_project/profiles.yml)."""
-    target = os.environ.get("SPAPI_DBT_TARGET", "").strip()
-    return ["--target", target] if target and target != "duckdb" else []
-
-
 def dbt_vars(as_of: date | None = None, window: RunWindow | None = None) -> dict[str, Any]:
     """The project's vars for a run: `as_of` ("today" for grace periods) and the run's window."""
     variables: dict[str, Any] = {"as_of": as_of.isoformat()} if as_of else {}
@@ -92,28 +96,46 @@ def build(lakehouse: Path | str, as_of: date | None = None, command: str = "buil
           window: RunWindow | None = None, wait: bool = False) -> BuildResult:
     """`dbt build` (or another command) against `lakehouse`, holding its lock; `as_of` is "today" for grace
     periods. A lake (spapi_elt/lake.py): dbt reads its Parquet (SPAPI_RAW_LAKE) and builds the marts into the
-    lake's warehouse file, holding that file's lock (ingests of the lake go on meanwhile)."""
-    raw_lake = None
-    if is_lake(lakehouse):
-        lake = as_lake(lakehouse)
-        raw_lake, lakehouse = lake.raw_root, lake.warehouse
+    lake's warehouse file (DuckDB) or its spark-warehouse folder (SPAPI_DBT_TARGET=spark), holding that file's
+    lock (ingests of the lake go on meanwhile). Spark reads a lake only."""
+    target = dbt_target()
+    lake = as_lake(lakehouse) if is_lake(lakehouse) else None
+    if target == "spark" and (lake is None or lake.local_root is None):
+        raise ConfigError(f"SPAPI_DBT_TARGET=spark needs a file:// lake as the lakehouse, not {lakehouse} "
+                         "(README: 'Running at scale')")
+    if lake:
+        lakehouse = lake.warehouse
         lakehouse.parent.mkdir(parents=True, exist_ok=True)
     lakehouse = Path(lakehouse).resolve()
     with lakehouse_lock(lakehouse, f"dbt {command}", wait=wait) as lock:
-        return _run_dbt(lakehouse, as_of, command, *args, window=window, lock=lock, raw_lake=raw_lake)
+        return _run_dbt(lakehouse, as_of, command, *args, window=window, lock=lock, lake=lake, target=target)
+
+
+LAKE_VARIABLES = ("SPAPI_RAW_LAKE", "SPAPI_RAW_LAKE_TABLES", "SPAPI_SPARK_DIR")
+
+
+def lake_environment(lake: Lake) -> dict[str, str]:
+    """What dbt needs to read `lake`: its raw tables' root (macros/raw_table.sql), the tables that have files (Spark
+    fails on a path without any), and the folder Spark keeps its warehouse and metastore in (profiles.yml)."""
+    environment = {"SPAPI_RAW_LAKE": lake.raw_root, "SPAPI_RAW_LAKE_TABLES": ",".join(lake_tables(lake))}
+    if lake.local_root:
+        environment["SPAPI_SPARK_DIR"] = str(lake.local_root.resolve())
+    return environment
 
 
 def _run_dbt(lakehouse: Path, as_of: date | None, command: str, *args: str,
-             window: RunWindow | None, lock: int | None, raw_lake: str | None = None) -> BuildResult:
+             window: RunWindow | None, lock: int | None, lake: Lake | None = None,
+             target: str = "local") -> BuildResult:
     work = lakehouse.parent / "dbt"
     env = {**os.environ, "SPAPI_LAKEHOUSE": str(lakehouse), "DO_NOT_TRACK": "1",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    env.pop("SPAPI_RAW_LAKE", None)
-    if raw_lake:  # staging reads the raw tables from the lake's Parquet files (macros/raw_table.sql)
-        env["SPAPI_RAW_LAKE"] = raw_lake
+    for name in LAKE_VARIABLES:
+        env.pop(name, None)
+    if lake:  # staging reads the raw tables from the lake's Parquet files (macros/raw_table.sql)
+        env.update(lake_environment(lake))
     done = subprocess.run(
-        [dbt_executable(), command, *args, *target_args(), "--project-dir", str(DBT_PROJECT),
-         "--profiles-dir", str(DBT_PROJECT), "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        [dbt_executable(), command, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+         "--target", target, "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
          "--vars", json.dumps(dbt_vars(as_of, window))],
         cwd=DBT_PROJECT, env=env, capture_output=True, text=True,
         pass_fds=(lock,) if lock is not None else ())  # dbt keeps the lakehouse if this process is killed

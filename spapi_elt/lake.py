@@ -134,19 +134,19 @@ def lake_pipeline_names(lake: Lake) -> list[str]:
 
 
 def lake_tables(lake: Lake) -> list[str]:
-    """The raw tables some load wrote Parquet files for (dlt's own bookkeeping left out); [] for object storage."""
+    """The raw tables some load wrote files for (a local lake; [] for object storage, which is not listed here)."""
     root = lake.local_root
     if root is None or not (root / DATASET).is_dir():
         return []
-    return sorted(p.name for p in (root / DATASET).iterdir()
-                  if p.is_dir() and not p.name.startswith("_dlt") and any(p.rglob("*.parquet")))
+    return sorted(p.name for p in (root / DATASET).iterdir() if p.is_dir() and any(p.rglob("*.parquet")))
 
 
 def lake_table_counts(lake: Lake) -> dict[str, int]:
     """Rows per raw table in the lake's Parquet files: every load's version of a row (staging keeps the latest)."""
+    tables = [t for t in lake_tables(lake) if not t.startswith("_dlt")]
     with duckdb.connect() as con:
         return {t: con.execute("select count(*) from read_parquet(?)", [lake.table_files(t)]).fetchone()[0]
-                for t in lake_tables(lake)}
+                for t in tables}
 
 
 def lake_views(lake: Lake, con: duckdb.DuckDBPyConnection) -> list[str]:

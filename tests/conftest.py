@@ -90,6 +90,7 @@ def launch_sandbox(arguments: DataArguments = TEST_ARGUMENTS, time_scale: float 
 # `make test` hands whole modules to two pytest-xdist workers, in collection order: the slowest modules (from
 # `--durations` of a full run) go first, so that no worker starts a long module while the other is nearly done.
 SLOWEST_FIRST = (
+    "tests/dbt_project/test_spark_marts.py",
     "tests/reliability/test_crash_recovery.py",
     "tests/dbt_project/test_incremental.py",
     "tests/orchestration/test_ui_after_demo.py",

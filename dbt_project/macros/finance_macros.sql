@@ -76,3 +76,22 @@
 {% macro yyyymmdd(expression, length=8) -%}
     left(replace({{ to_text('cast(' ~ expression ~ ' as date)') }}, '-', ''), {{ length }})
 {%- endmacro %}
+
+{#- `measure` of a group's rows joined by `delimiter` (a SQL string) in the order of `order_column`. dbt.listagg's
+    Spark version ignores its order by (collect_list has no order): on Spark the values are collected with their
+    order column and sorted by it. -#}
+{% macro ordered_listagg(measure, delimiter, order_column) -%}
+    {{ return(adapter.dispatch('ordered_listagg', 'spapi_lakehouse')(measure, delimiter, order_column)) }}
+{%- endmacro %}
+
+{% macro default__ordered_listagg(measure, delimiter, order_column) -%}
+    {{ dbt.listagg(measure, delimiter, 'order by ' ~ order_column) }}
+{%- endmacro %}
+
+{#- Null when every value is null, as listagg (array_join of an empty list is ''). -#}
+{% macro spark__ordered_listagg(measure, delimiter, order_column) -%}
+    case when count({{ measure }}) > 0 then
+        array_join(transform(array_sort(collect_list(struct({{ order_column }} as sort_key, {{ measure }} as measure))),
+                             item -> item.measure), {{ delimiter }})
+    end
+{%- endmacro %}

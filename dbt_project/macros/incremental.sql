@@ -56,3 +56,20 @@
         false
     {%- endif -%}
 {%- endmacro %}
+
+{#- An incremental model's config that replaces whole keys (seller and settlement, or seller, marketplace and month):
+    on DuckDB delete+insert by the key; on Spark's plain Parquet tables (no row-level delete) insert_overwrite of
+    dynamic partitions by the same columns, which replaces exactly the keys the run selected, as delete+insert does.
+    Delta or Iceberg (production; their jars cannot be installed here) would take delete+insert's place with merge
+    on the same unique_key. -#}
+{% macro replace_by_key(keys) -%}
+    {{ return(adapter.dispatch('replace_by_key', 'spapi_lakehouse')(keys)) }}
+{%- endmacro %}
+
+{% macro default__replace_by_key(keys) -%}
+    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': keys}) }}
+{%- endmacro %}
+
+{% macro spark__replace_by_key(keys) -%}
+    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': keys, 'file_format': 'parquet'}) }}
+{%- endmacro %}

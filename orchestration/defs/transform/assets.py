@@ -21,7 +21,7 @@ from orchestration.defs.ingest.partitions import partition_window, run_partition
 from orchestration.defs.ingest.settlement_files import SETTLEMENT_FILES_KEY
 from orchestration.defs.transform.project import dbt_cli, dbt_project
 from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
-from spapi_elt.dbt_runner import RunWindow, dbt_vars, default_as_of, target_args
+from spapi_elt.dbt_runner import RunWindow, dbt_target, dbt_vars, default_as_of
 from spapi_elt.lakehouse_lock import lakehouse_lock
 
 SETTLEMENT_STAGING = ("stg_spapi__settlement_reports", "stg_spapi__settlement_report_documents",
@@ -78,7 +78,11 @@ def run_window(context: dg.AssetExecutionContext, spapi: SpApiResource) -> RunWi
 def with_row_counts(context: dg.AssetExecutionContext, events: Iterable[Any], lakehouse: Path) -> Iterator[Any]:
     """Each built table's (marts, intermediate tables, seeds) materialisation with `dagster/row_count`.
     Counted after the build: while dbt runs it holds the DuckDB file, so nothing else may open it. Views
-    (staging) are not counted: counting one runs its whole query."""
+    (staging) are not counted: counting one runs its whole query. On Spark (SPAPI_DBT_TARGET=spark) the tables are
+    Spark's, not in a DuckDB file: no counts."""
+    if dbt_target() != "local":
+        yield from events
+        return
     with duckdb.connect(str(lakehouse), read_only=True) as con:
         relations = {(schema, name) for schema, name in con.execute(
             "select schema_name, table_name from duckdb_tables()").fetchall()}
@@ -103,8 +107,8 @@ def spapi_dbt(context: dg.AssetExecutionContext, config: TransformConfig, dbt: D
         context.log.info(f"dbt build as of {as_of}" + (f"; rebuilding settlements documented in "
                          f"[{window.start}, {window.end}) of {', '.join(window.seller_ids)}" if window else ""))
         # dbt's artifacts and logs beside the lakehouse, as `spapi-elt transform` keeps them.
-        invocation = dbt.cli(["build", *target_args(), "--vars", json.dumps(dbt_vars(as_of, window))], context=context,
-                             target_path=path.parent / "dbt" / "dagster")
+        invocation = dbt.cli(["build", "--target", dbt_target(), "--vars", json.dumps(dbt_vars(as_of, window))],
+                             context=context, target_path=path.parent / "dbt" / "dagster")
         events, failure = [], None
         try:
             events.extend(invocation.stream())

@@ -141,7 +141,7 @@ rules as (
         max(source) as rule_source,
         max(case when band_to_price is null then 1 else 0 end) as has_open_top,
         max(band_to_price) as top_price,
-        {{ dbt.listagg('band_text', "'; '", 'order by band_from_price') }} as bands
+        {{ ordered_listagg('band_text', "'; '", 'band_from_price') }} as bands
     from banded
     group by order_item_settlement_id
 ),

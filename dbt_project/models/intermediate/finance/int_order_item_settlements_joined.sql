@@ -5,9 +5,8 @@
     settlements within the lookback, and those with a posting whose order item had not arrived yet. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['seller_id', 'settlement_id'],
     on_schema_change='fail',
+    **replace_by_key(['seller_id', 'settlement_id'])
 ) }}
 -- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
 

@@ -72,7 +72,8 @@ select
     lines_amount as expected,
     summary_net_proceeds_amount as actual,
     currency,
-    'Amazon''s summary of settlement ' || settlement_id || ' shows net proceeds of '
+    {#- A quote in a literal: '' on DuckDB, \' on Spark (dbt's escape_single_quotes). #}
+    '{{ dbt.escape_single_quotes("Amazon's summary of settlement ") }}' || settlement_id || ' shows net proceeds of '
         || {{ to_text('summary_net_proceeds_amount') }} || ' but its lines add up to ' || {{ to_text('lines_amount') }}
         || coalesce('; first category that differs: ' || summary_first_mismatched_category, '') || '.' as explanation
 from settlements

@@ -235,13 +235,14 @@ journal_lines as (
 numbered as (
     select
         journal_lines.*,
-        -- The categories first, then the carried-forward, difference and deposit lines.
-        row_number() over (
+        -- The categories first, then the carried-forward, difference and deposit lines. A bigint on every engine
+        -- (Spark's row_number is an int).
+        cast(row_number() over (
             partition by seller_id, journal_number
             order by case line_role when 'category' then 0 when 'carried_forward' then 1
                                     when 'settlement_difference' then 2 else 3 end,
                      category, account_code
-        ) as line_number
+        ) as bigint) as line_number
     from journal_lines
 )
 

@@ -5,9 +5,8 @@
     here, so a re-issued settlement is replaced as a whole and a daily run reads only recent settlements. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['seller_id', 'settlement_id'],
     on_schema_change='fail',
+    **replace_by_key(['seller_id', 'settlement_id'])
 ) }}
 -- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
 

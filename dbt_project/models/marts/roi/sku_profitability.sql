@@ -6,9 +6,8 @@
     rebuilds those months (the settlements picked as in finance.settlement_lines, macros/incremental.sql). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['seller_id', 'marketplace_id', 'posted_month'],
     on_schema_change='fail',
+    **replace_by_key(['seller_id', 'marketplace_id', 'posted_month'])
 ) }}
 -- depends_on: {{ ref('stg_spapi__settlement_report_documents') }}
 -- depends_on: {{ ref('int_settlement_lines_categorised') }}
