@@ -95,11 +95,14 @@ SLOWEST_FIRST = (
     "tests/dbt_project/test_incremental.py",
     "tests/orchestration/test_ui_after_demo.py",
     "tests/orchestration/test_end_to_end.py",
+    "tests/orchestration/test_lake_partitions.py",
     "tests/dbt_project/test_fee_audit_worlds.py",
     "tests/spapi_elt/test_ingest.py",
     "tests/dbt_project/test_lake_marts.py",
     "tests/spapi_elt/test_unreadable_settlement.py",
     "tests/orchestration/test_settlement_inbox.py",
+    "tests/bench/test_scale.py",
+    "tests/spapi_elt/test_lake_purge_every_copy.py",
 )
 
 
