@@ -74,6 +74,7 @@ def failure_lines(failures: list) -> list[str]:
 
 def run_demo(ns: argparse.Namespace) -> int:
     from spapi_elt import demo
+    from spapi_elt.dbt_runner import dbt_target
     from spapi_elt.lake import as_lake, is_lake, refuse_lake
     from spapi_sandbox.world import DataArguments
 
@@ -100,8 +101,9 @@ def run_demo(ns: argparse.Namespace) -> int:
         return code
     # The sandbox's data ends at its "now": that day is "today" for the marts' grace periods.
     code = run_transform(ns.lakehouse, data_end.date())
-    print(f"\nAccounts configuration: {config_path}\nInspect: duckdb {marts} "
-          f"\"select * from finance.reconciliation_exceptions\"")
+    print(f"\nAccounts configuration: {config_path}")
+    if dbt_target() != "spark":  # Spark's marts are its own tables: run_transform printed where they are
+        print(f"Inspect: duckdb {marts} \"select * from finance.reconciliation_exceptions\"")
     return code
 
 

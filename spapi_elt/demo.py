@@ -93,7 +93,8 @@ def clear_previous_run(lakehouse: Path | str) -> bool:
         folder, marts = lake.local_root, lake.warehouse
         if folder is None:
             return False
-        written = [folder / DATASET, folder / f"{DATASET}_staging"]
+        # Spark's tables and catalog too (SPAPI_DBT_TARGET=spark): an old catalog would hand the new demo old tables
+        written = [folder / name for name in (DATASET, f"{DATASET}_staging", "spark-warehouse", "spark-metastore")]
     else:
         folder, marts = Path(lakehouse).parent, Path(lakehouse)
         written = []

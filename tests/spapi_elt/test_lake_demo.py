@@ -48,6 +48,8 @@ def test_a_second_demo_on_the_lake_starts_from_a_clean_lake(tmp_path):
     (folder / "raw_spapi" / "orders" / "1.a.parquet").write_bytes(b"old")
     (folder / ".dlt").mkdir()
     as_lake(lake).warehouse.write_bytes(b"old")
+    for spark_folder in ("spark-warehouse/finance.db", "spark-metastore/metastore_db"):  # a demo on Spark's
+        (folder / spark_folder).mkdir(parents=True)
     assert not demo.clear_previous_run(lake)  # no accounts file the demo wrote: someone's data, left alone
     assert (folder / "raw_spapi").exists()
     demo.write_config(folder / "accounts.toml", "http://127.0.0.1:1", {"accounts": []})
