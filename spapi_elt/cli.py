@@ -36,7 +36,8 @@ Rotating the key-encryption key (say monthly, and at once if a key may have leak
        SPAPI_PII_KEYS=k1:<old>,k2:<new>  SPAPI_PII_ACTIVE_KEY_ID=k2
      (new values are wrapped with k2 from the next run on; k1 still decrypts older ones)
   2. spapi-elt rotate-keys: re-wraps every encrypted value in the lakehouse under k2 (only the wrapped
-     data key changes; one transaction) and says which key ids no value uses any more;
+     data key changes; one transaction in a file, every new file written before any replaces its old one
+     in a lake) and says which key ids no value uses any more;
   3. remove k1 from SPAPI_PII_KEYS (and the secret store): copies outside the lakehouse file (backups,
      dlt's load packages) are crypto-shredded with it.
 Rotating the HMAC key: give the new key the next version (SPAPI_PII_HMAC_KEY=2:<new>). A hash cannot be

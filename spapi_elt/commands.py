@@ -232,12 +232,17 @@ def run_purge(ns: argparse.Namespace) -> int:
 def run_rotate_keys(ns: argparse.Namespace) -> int:
     from dlt_sources.spapi.pii import Protector
     from spapi_elt.key_rotation import rotate_keys
-    from spapi_elt.lakehouse import lakehouse_path
+    from spapi_elt.lake import as_lake, is_lake
+    from spapi_elt.lake_key_rotation import rotate_lake
+    from spapi_elt.lakehouse import lakehouse_path, lakehouse_setting
     from spapi_elt.lakehouse_lock import lakehouse_lock
 
-    with lakehouse_lock(lakehouse_path(ns.lakehouse, "PII key rotation (spapi-elt rotate-keys)"), "rotate-keys",
-                        wait=ns.wait):
-        result = rotate_keys(ns.lakehouse, Protector.from_env())
+    setting = lakehouse_setting(ns.lakehouse)
+    if is_lake(setting):  # the lake's files are rewritten, under the lake's own lock (lake_key_rotation.py)
+        result = rotate_lake(as_lake(setting), Protector.from_env(), wait=ns.wait)
+    else:
+        with lakehouse_lock(lakehouse_path(ns.lakehouse), "rotate-keys", wait=ns.wait):
+            result = rotate_keys(ns.lakehouse, Protector.from_env())
     for use in result.recorded:
         print(f"Recorded the check value of {use.kind} {use.key_id} (first use on this lakehouse)")
     print(f"Re-wrapped {sum(result.rewrapped.values()):,} encrypted values under key id {result.active!r} "

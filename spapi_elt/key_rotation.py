@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from dlt_sources.spapi.audit import AuditEvent, AuditKind
 from dlt_sources.spapi.config import ConfigError
-from dlt_sources.spapi.keys import UnknownKeyId
+from dlt_sources.spapi.keys import Keyring, UnknownKeyId
 from dlt_sources.spapi.pii import PiiError, Protector, rewrap
 from dlt_sources.spapi.pii.crypto import ENCRYPTED_PREFIX
 from dlt_sources.spapi.tables import to_table
@@ -58,7 +58,7 @@ def _total(per_column: dict[str, dict[str, int]]) -> dict[str, int]:
 
 @dataclass
 class RotationResult:
-    lakehouse: Path
+    lakehouse: Path | str  # a DuckDB file, or a lake's URL
     active: str
     rewrapped: dict[str, int]  # "schema.table.column" -> values moved to the active key id
     after: Protected
@@ -70,18 +70,23 @@ def protected_values(con: duckdb.DuckDBPyConnection) -> Protected:
     """Encrypted values per key id and hashes per HMAC version, per text column of every table."""
     found = Protected()
     for schema, table, column in text_columns(con):
-        c = quote(column)
-        rows = con.execute(
-            f"SELECT starts_with({c}, '{ENCRYPTED_PREFIX}') AS enc, "
-            f"CASE WHEN starts_with({c}, '{ENCRYPTED_PREFIX}') THEN split_part({c}, ':', 2) "
-            f"ELSE regexp_extract({c}, '^h([0-9]+):', 1) END AS name, count(*) "
-            f"FROM {quote(schema)}.{quote(table)} "
-            f"WHERE starts_with({c}, '{ENCRYPTED_PREFIX}') OR regexp_full_match({c}, '{_HASH_REGEX}') "
-            "GROUP BY 1, 2").fetchall()
-        for encrypted, name, count in rows:
-            target = found.encrypted if encrypted else found.hashed
-            target.setdefault(f"{schema}.{table}.{column}", {})[name] = count
+        count_protected(con, f"{quote(schema)}.{quote(table)}", column, f"{schema}.{table}.{column}", found)
     return found
+
+
+def count_protected(con: duckdb.DuckDBPyConnection, relation: str, column: str, name: str, found: Protected) -> None:
+    """Add one text column's encrypted values per key id and hashes per HMAC version to `found`, under `name`."""
+    c = quote(column)
+    rows = con.execute(
+        f"SELECT starts_with({c}, '{ENCRYPTED_PREFIX}') AS enc, "
+        f"CASE WHEN starts_with({c}, '{ENCRYPTED_PREFIX}') THEN split_part({c}, ':', 2) "
+        f"ELSE regexp_extract({c}, '^h([0-9]+):', 1) END AS name, count(*) "
+        f"FROM {relation} "
+        f"WHERE starts_with({c}, '{ENCRYPTED_PREFIX}') OR regexp_full_match({c}, '{_HASH_REGEX}') "
+        "GROUP BY 1, 2").fetchall()
+    for encrypted, key_name, count in rows:
+        target = found.encrypted if encrypted else found.hashed
+        target.setdefault(name, {})[key_name] = count
 
 
 def rotate_keys(lakehouse: str | Path | None, protector: Protector) -> RotationResult:
@@ -91,55 +96,79 @@ def rotate_keys(lakehouse: str | Path | None, protector: Protector) -> RotationR
         raise ConfigError(f"no lakehouse at {path}")
     recorded = verify_pii_keys(path, protector)  # never re-wrap under a key other than the recorded one
     keyring = protector.keyring
+    with duckdb.connect(str(path)) as con:
+        before, rewrapped = rewrap_in(con, keyring)
+        after = protected_values(con)
+    if rewrapped:
+        load_facts(pipeline(path), [to_table("api_audit_log", [rotation_event(before, rewrapped, keyring.active)])])
+    return RotationResult(path, keyring.active, rewrapped, after, removable_key_ids(keyring, after), recorded)
+
+
+def rewrap_in(con: duckdb.DuckDBPyConnection, keyring: Keyring) -> tuple[Protected, dict[str, int]]:
+    """Re-wrap every encrypted value of the DuckDB database `con` under the active key id, in one transaction.
+    Returns what was there before and the values re-wrapped per column. Nothing changes on any failure."""
     active = keyring.active
     rewrapped: dict[str, int] = {}
-    with duckdb.connect(str(path)) as con:
-        before = protected_values(con)
-        unknown = sorted(set(before.by_key_id()) - set(keyring.keys))
-        if unknown:  # refuse before changing anything, naming where the values are
-            where = [col for col, counts in before.encrypted.items() if unknown[0] in counts]
-            raise _unknown(unknown[0], where)
-        cache: dict[bytes, bytes] = {}
-        failure: list[BaseException] = []
+    before = protected_values(con)
+    refuse_unknown_key_ids(before, keyring)
+    cache: dict[bytes, bytes] = {}
+    failure: list[BaseException] = []
 
-        def rewrap_all(values: pa.Array) -> pa.Array:
-            try:
-                return pa.array([None if v is None else rewrap(v, keyring, cache=cache)
-                                 for v in values.to_pylist()], pa.string())
-            except Exception as error:
-                failure.append(error)
-                raise
-
-        con.create_function("spapi_rewrap", rewrap_all, ["VARCHAR"], "VARCHAR", type="arrow", side_effects=True)
-        con.execute("BEGIN TRANSACTION")
+    def rewrap_all(values: pa.Array) -> pa.Array:
         try:
-            for column, counts in before.encrypted.items():
-                if not set(counts) - {active}:
-                    continue
-                schema, table, name = column.split(".", 2)
-                c = quote(name)
-                done = con.execute(
-                    f"UPDATE {quote(schema)}.{quote(table)} SET {c} = spapi_rewrap({c}) "
-                    f"WHERE starts_with({c}, '{ENCRYPTED_PREFIX}') AND NOT starts_with({c}, ?)",
-                    [f"{ENCRYPTED_PREFIX}{active}:"]).fetchone()[0]
-                rewrapped[column] = done
-        except duckdb.Error as error:
-            con.execute("ROLLBACK")
-            cause = failure[0] if failure else error
-            if isinstance(cause, PiiError):
-                raise PiiError(f"re-wrapping {column} failed, nothing was changed: {cause}") from None
+            return rewrap_array(values, keyring, cache)
+        except Exception as error:
+            failure.append(error)
             raise
-        con.execute("COMMIT")
-        con.execute("CHECKPOINT")
-        after = protected_values(con)
-    removable = sorted(kid for kid in keyring.keys if kid != active and kid not in after.by_key_id())
-    if rewrapped:
-        detail = (f"{sum(rewrapped.values())} values re-wrapped under key id {active} "
-                  f"(from {', '.join(sorted(set(before.by_key_id()) - {active}))})")
-        event = AuditEvent(kind=AuditKind.KEY_ROTATION, account="*", seller_id="*", operation="rotate-keys",
-                           outcome="ok", detail=detail)
-        load_facts(pipeline(path), [to_table("api_audit_log", [event.as_row()])])
-    return RotationResult(path, active, rewrapped, after, removable, recorded)
+
+    con.create_function("spapi_rewrap", rewrap_all, ["VARCHAR"], "VARCHAR", type="arrow", side_effects=True)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for column, counts in before.encrypted.items():
+            if not set(counts) - {active}:
+                continue
+            schema, table, name = column.split(".", 2)
+            c = quote(name)
+            done = con.execute(
+                f"UPDATE {quote(schema)}.{quote(table)} SET {c} = spapi_rewrap({c}) "
+                f"WHERE starts_with({c}, '{ENCRYPTED_PREFIX}') AND NOT starts_with({c}, ?)",
+                [f"{ENCRYPTED_PREFIX}{active}:"]).fetchone()[0]
+            rewrapped[column] = done
+    except duckdb.Error as error:
+        con.execute("ROLLBACK")
+        cause = failure[0] if failure else error
+        if isinstance(cause, PiiError):
+            raise PiiError(f"re-wrapping {column} failed, nothing was changed: {cause}") from None
+        raise
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    return before, rewrapped
+
+
+def rewrap_array(values: pa.Array, keyring: Keyring, cache: dict[bytes, bytes]) -> pa.Array:
+    """Every encrypted value of `values` under the active key id (others, nulls and the active key's unchanged)."""
+    return pa.array([v if v is None or not v.startswith(ENCRYPTED_PREFIX) else rewrap(v, keyring, cache=cache)
+                     for v in values.to_pylist()], pa.string())
+
+
+def refuse_unknown_key_ids(found: Protected, keyring: Keyring) -> None:
+    """UnknownKeyId, naming where its values are, when a value is wrapped with a key id the keyring lacks."""
+    unknown = sorted(set(found.by_key_id()) - set(keyring.keys))
+    if unknown:  # refuse before changing anything, naming where the values are
+        raise _unknown(unknown[0], [col for col, counts in found.encrypted.items() if unknown[0] in counts])
+
+
+def removable_key_ids(keyring: Keyring, after: Protected) -> list[str]:
+    """Listed key ids no value is wrapped with any more."""
+    return sorted(kid for kid in keyring.keys if kid != keyring.active and kid not in after.by_key_id())
+
+
+def rotation_event(before: Protected, rewrapped: dict[str, int], active: str) -> dict:
+    """The audit log's row for a rotation that re-wrapped something."""
+    detail = (f"{sum(rewrapped.values())} values re-wrapped under key id {active} "
+              f"(from {', '.join(sorted(set(before.by_key_id()) - {active}))})")
+    return AuditEvent(kind=AuditKind.KEY_ROTATION, account="*", seller_id="*", operation="rotate-keys",
+                      outcome="ok", detail=detail).as_row()
 
 
 def _unknown(kid: str, where: list[str]) -> UnknownKeyId:

@@ -14,7 +14,7 @@ import pytest
 
 from dlt_sources.spapi.pii import Protector
 from dlt_sources.spapi.tables import to_table
-from spapi_elt import lake_purge
+from spapi_elt import lake_rewrite
 from spapi_elt.lake import DATASET, as_lake
 from spapi_elt.lakehouse import pipeline
 from spapi_elt.purge import purge_pii
@@ -98,11 +98,11 @@ def test_a_purge_killed_between_two_files_leaves_whole_files_and_the_rerun_finis
         replaced.append(target)
         real_replace(source, target)
 
-    monkeypatch.setattr(lake_purge.os, "replace", killed_on_the_second)
+    monkeypatch.setattr(lake_rewrite.os, "replace", killed_on_the_second)
     with pytest.raises(KeyboardInterrupt):
         purge_pii(lake, today=TODAY)
-    monkeypatch.setattr(lake_purge.os, "replace", real_replace)
-    assert [p.name for p in folder.iterdir() if p.name.endswith(lake_purge.TEMPORARY_SUFFIX)]  # the copy left over
+    monkeypatch.setattr(lake_rewrite.os, "replace", real_replace)
+    assert [p.name for p in folder.iterdir() if p.name.endswith(lake_rewrite.TEMPORARY_SUFFIX)]  # the copy left over
     with duckdb.connect() as con:  # staging's glob reads whole files only: 100 rows, one file shredded so far
         counts = con.execute("select count(*), count(*) filter (buyer__buyer_name like 'purged:%') from "
                              "read_parquet(?)", [as_lake(lake).table_files("order_buyers")]).fetchone()
