@@ -33,10 +33,10 @@ def test_file_only_code_refuses_a_lake_naming_what(tmp_path, monkeypatch):
     lake = f"file://{tmp_path}/lake"
     with pytest.raises(LakeNotSupported, match="journal exports .* not supported on a lake yet"):
         lakehouse_path(lake, "journal exports")
-    monkeypatch.setenv("SPAPI_LAKEHOUSE", lake)  # the environment's lake is refused the same way
+    monkeypatch.setenv("SPAPI_LAKEHOUSE", "s3://bucket/lake")  # the environment's lake is refused the same way
     downloaded = tmp_path / "settlement.txt"
     downloaded.write_text("settlement-id\n", encoding="utf-8")
-    with pytest.raises(LakeNotSupported, match="importing settlement files"):
+    with pytest.raises(LakeNotSupported, match="importing settlement files into object storage"):
         import_settlements([downloaded], seller_id="A1")
     with pytest.raises(LakeNotSupported, match="PII purge on object storage"):
         purge_pii("s3://bucket/lake")
@@ -47,9 +47,11 @@ def test_the_cli_says_in_one_line_what_a_lake_cannot_do_yet(tmp_path, capsys):
     lake = f"file://{tmp_path}/lake"
     assert cli.main(["rotate-keys", "--lakehouse", lake]) == 2
     (tmp_path / "settlement.txt").write_text("settlement-id\n", encoding="utf-8")
-    assert cli.main(["import-settlements", "--lakehouse", lake, "--seller-id", "A1", str(tmp_path)]) == 2
+    assert cli.main(["import-settlements", "--lakehouse", "s3://bucket/lake", "--seller-id", "A1",
+                     str(tmp_path)]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and "PII key rotation" in errors[0] and "importing settlement files" in errors[1]
+    assert len(errors) == 2 and "PII key rotation" in errors[0]
+    assert "importing settlement files into object storage" in errors[1]
     assert all("not supported on a lake yet" in line for line in errors)
 
 
