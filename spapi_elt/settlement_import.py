@@ -94,7 +94,7 @@ def import_settlements(paths: list[Path], *, seller_id: str, account: str | None
 
     A lake (spapi_elt/lake.py) loads through the pipeline whose state knows the seller's settlements
     (lake_settlements.py), under that account set's lock, as its ingest does. No PII purge follows, on a lake
-    or a file: settlement files hold no buyer data, so their lines and quarantined raw lines carry none."""
+    or a file: a settlement holds no buyer data (its flat-file spec has contains_pii false)."""
     if marketplace_id is not None and marketplace_id not in _KNOWN_IDS:
         raise SettlementFileError(f"unknown marketplace id {marketplace_id!r}")
     files = settlement_files(paths)
