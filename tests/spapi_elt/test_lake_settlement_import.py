@@ -151,3 +151,26 @@ def _run_settlements_state(pipe: dlt.Pipeline, seller_id: str) -> None:
         return settlements
 
     pipe.run(source())
+
+
+def test_an_import_on_a_lake_first_finishes_what_a_killed_run_left(sandbox, tmp_path) -> None:
+    """A package extracted but never loaded into the seller's pipeline (a run killed after extraction) is loaded
+    before the files, and audited as a recovery; the files load as well."""
+    seller = sandbox.world.sellers[0]
+    seller_id = seller.account.seller_id
+    lake = f"file://{tmp_path}/lake"
+    write_files(seller, tmp_path / "inbox")
+    left = pipeline(lake, [seller_id])
+    left.extract(dlt.resource([{"seller_id": seller_id, "note": "left behind"}], name="left_behind"),
+                 loader_file_format="parquet")
+    assert left.list_extracted_load_packages()
+
+    result = import_settlements(sorted((tmp_path / "inbox").glob("*.txt"))[:1], seller_id=seller_id, lakehouse=lake)
+    assert [f.outcome for f in result.files] == ["loaded"]
+    counts = lake_table_counts(as_lake(lake))
+    assert counts["left_behind"] == 1 and counts["settlement_lines"] == result.files[0].lines > 0
+    with duckdb.connect() as con:
+        recoveries = con.execute("select outcome from read_parquet(?, union_by_name = true) where kind = 'recovery'",
+                                 [as_lake(lake).table_files("api_audit_log")]).fetchall()
+    assert recoveries == [("finished",)]
+    assert not left.list_extracted_load_packages() and not left.list_normalized_load_packages()
