@@ -174,3 +174,29 @@ def test_an_import_on_a_lake_first_finishes_what_a_killed_run_left(sandbox, tmp_
                                  [as_lake(lake).table_files("api_audit_log")]).fetchall()
     assert recoveries == [("finished",)]
     assert not left.list_extracted_load_packages() and not left.list_normalized_load_packages()
+
+
+def test_a_bad_file_and_a_bad_line_on_a_lake_are_named_and_kept_in_the_lake(sandbox, tmp_path, capsys) -> None:
+    """As on a file: an unreadable file is named on stderr (exit 1) and audited, a line that does not parse goes to
+    the lake's quarantine, and the rest loads."""
+    seller = sandbox.world.sellers[0]
+    lake = f"file://{tmp_path}/lake"
+    expected = write_files(seller, tmp_path / "inbox")
+    (tmp_path / "inbox" / "notes.txt").write_text("these are not settlements\n")
+    first = sorted((tmp_path / "inbox").glob("*.txt"))[0]
+    lines = first.read_text().splitlines()
+    fields = lines[5].split("\t")
+    fields[14] = "12,34,56"  # an amount that does not parse
+    lines[5] = "\t".join(fields)
+    first.write_text("\n".join(lines) + "\n")
+
+    assert import_cli(tmp_path / "inbox", "--seller-id", seller.account.seller_id, "--lakehouse", lake) == 1
+    captured = capsys.readouterr()
+    assert "ERROR " + str(tmp_path / "inbox" / "notes.txt") in captured.err
+    assert "1 lines quarantined (first quarantined: line 6: amount: not a valid decimal" in captured.out
+    assert set(lake_lines(lake)) == set(expected)
+    with duckdb.connect() as con:
+        quarantined = con.execute("select line_number, raw_line from read_parquet(?, union_by_name = true)",
+                                  [as_lake(lake).table_files("flat_file_quarantine")]).fetchall()
+    assert [(line, "12,34,56" in raw) for line, raw in quarantined] == [(6, True)]
+    assert audit_outcomes(lake) == {"loaded": len(expected), "unreadable": 1}
