@@ -16,6 +16,10 @@ One settlement, however it arrived:
 A file that cannot be read is named with its reason (and line, where one is at fault), audited, and the other
 files load; lines that do not parse go to the quarantine like the API path's. Each file gets an audit record
 (`settlement_import`). The run holds the lakehouse's lock, and finishes what an interrupted run left first.
+
+On a lake the same, through the pipeline of the account set whose state knows the seller's settlements
+(lake_settlements.py gives the rule), under that account set's lock; the files already imported are read from the
+lake's Parquet.
 """
 
 from __future__ import annotations
@@ -35,8 +39,17 @@ from dlt_sources.spapi.flatfiles import FlatFileError, parse_settlement
 from dlt_sources.spapi.locales import MARKETPLACE_IDS_BY_CODE, MARKETPLACES
 from dlt_sources.spapi.settlements import UNREADABLE, document_items
 from dlt_sources.spapi.tables import to_table
-from spapi_elt.lakehouse import finish_interrupted_loads, lakehouse_path, load_facts, pipeline, recovery_event
-from spapi_elt.lakehouse_lock import lakehouse_lock
+from spapi_elt.lake import Lake, as_lake, is_lake, refuse_lake
+from spapi_elt.lake_settlements import imported_report_ids, settlements_pipeline
+from spapi_elt.lakehouse import (
+    finish_interrupted_loads,
+    lakehouse_path,
+    lakehouse_setting,
+    load_facts,
+    pipeline,
+    recovery_event,
+)
+from spapi_elt.lakehouse_lock import LakehouseBusy, lakehouse_lock
 from spapi_elt.settlement_files import SettlementFile, SettlementFileError, charset_for, settlement_files
 
 # A settlement's currency names its marketplace where only one marketplace pays out in it; EUR does not.
@@ -63,7 +76,7 @@ class ImportedFile:
 
 @dataclass
 class ImportResult:
-    lakehouse: Path
+    lakehouse: Path | str  # the DuckDB file, or the lake's URL
     files: list[ImportedFile] = field(default_factory=list)
 
     @property
@@ -77,44 +90,77 @@ def import_settlements(paths: list[Path], *, seller_id: str, account: str | None
                        on_wait: Callable[[str], None] | None = None,
                        on_file: Callable[[ImportedFile], None] | None = None) -> ImportResult:
     """Import every settlement file the paths name (see the module docstring); `on_file` hears of each as it is
-    done. A path that names no file fails before anything is imported (SettlementFileError)."""
+    done. A path that names no file fails before anything is imported (SettlementFileError).
+
+    A lake (spapi_elt/lake.py) loads through the pipeline whose state knows the seller's settlements
+    (lake_settlements.py), under that account set's lock, as its ingest does. No PII purge follows, on a lake
+    or a file: a settlement holds no buyer data (its flat-file spec has contains_pii false)."""
     if marketplace_id is not None and marketplace_id not in _KNOWN_IDS:
         raise SettlementFileError(f"unknown marketplace id {marketplace_id!r}")
     files = settlement_files(paths)
-    path = lakehouse_path(lakehouse, "importing settlement files (spapi-elt import-settlements)")
+    setting = lakehouse_setting(lakehouse)
+    if is_lake(setting):
+        return _import_into_lake(files, as_lake(setting), seller_id, account, marketplace_id, charset, wait, on_wait,
+                                 on_file)
+    path = lakehouse_path(setting, "importing settlement files (spapi-elt import-settlements)")
     result = ImportResult(path)
     with lakehouse_lock(path, "import-settlements", wait=wait, on_wait=on_wait):
         pipe = pipeline(path)
-        events: list[AuditEvent] = []
-        quarantine: list[dict[str, Any]] = []
         recovered = finish_interrupted_loads(pipe, path)
-        if recovered:
-            events.append(recovery_event(recovered))
-        known = _imported_report_ids(pipe, seller_id)
-
-        def done(imported: ImportedFile) -> None:
-            result.files.append(imported)
-            events.append(AuditEvent(
-                kind=AuditKind.SETTLEMENT_IMPORT, account=account or seller_id, seller_id=seller_id,
-                operation="import-settlements", outcome=imported.outcome,
-                detail=f"{Path(imported.name).name} settlement {imported.settlement_id or '-'} "
-                       f"{imported.lines} lines, {imported.quarantined} quarantined {imported.error}".strip()[:500]))
-            if on_file is not None:
-                on_file(imported)
-
-        source = _settlement_files_source(files, seller_id, marketplace_id, charset, known, quarantine.extend, done)
-        try:
-            pipe.run(source, loader_file_format="parquet")
-        finally:
-            facts = [to_table("api_audit_log", [e.as_row() for e in events])] if events else []
-            if quarantine:
-                facts.append(to_table("flat_file_quarantine", quarantine))
-            load_facts(pipe, facts)
+        _import(pipe, files, _imported_report_ids(pipe, seller_id), recovered, result, seller_id, account,
+                marketplace_id, charset, on_file)
     return result
 
 
+def _import_into_lake(files: list[SettlementFile], lake: Lake, seller_id: str, account: str | None,
+                      marketplace_id: str | None, charset: str | None, wait: bool,
+                      on_wait: Callable[[str], None] | None,
+                      on_file: Callable[[ImportedFile], None] | None) -> ImportResult:
+    if lake.local_root is None:  # the lake's own Parquet is read for the files already imported (lake_tables)
+        refuse_lake(lake.url, "importing settlement files into object storage")
+    name = settlements_pipeline(lake, seller_id)
+    own = lake.workdir / name  # that account set's working directory: its lock and recovery marker
+    result = ImportResult(lake.url)
+    with lakehouse_lock(own, "import-settlements", wait=wait, on_wait=on_wait):
+        if settlements_pipeline(lake, seller_id) != name:  # an ingest of another account set got there first
+            raise LakehouseBusy(f"the settlements of seller {seller_id} moved to another account set's pipeline of "
+                                f"{lake.url} while waiting for {name}: run again")
+        pipe = pipeline(lake.url, name=name)
+        recovered = finish_interrupted_loads(pipe, own, dedupe=False)  # staging dedupes a lake's copies
+        _import(pipe, files, imported_report_ids(lake, seller_id), recovered, result, seller_id, account,
+                marketplace_id, charset, on_file)
+    return result
+
+
+def _import(pipe: dlt.Pipeline, files: list[SettlementFile], known: set[str], recovered: list[str],
+            result: ImportResult, seller_id: str, account: str | None, marketplace_id: str | None,
+            charset: str | None, on_file: Callable[[ImportedFile], None] | None) -> None:
+    """Load the files through `pipe` (whose lock the caller holds), then their audit records and quarantine."""
+    events: list[AuditEvent] = [recovery_event(recovered)] if recovered else []
+    quarantine: list[dict[str, Any]] = []
+
+    def done(imported: ImportedFile) -> None:
+        result.files.append(imported)
+        events.append(AuditEvent(
+            kind=AuditKind.SETTLEMENT_IMPORT, account=account or seller_id, seller_id=seller_id,
+            operation="import-settlements", outcome=imported.outcome,
+            detail=f"{Path(imported.name).name} settlement {imported.settlement_id or '-'} "
+                   f"{imported.lines} lines, {imported.quarantined} quarantined {imported.error}".strip()[:500]))
+        if on_file is not None:
+            on_file(imported)
+
+    source = _settlement_files_source(files, seller_id, marketplace_id, charset, known, quarantine.extend, done)
+    try:
+        pipe.run(source, loader_file_format="parquet")
+    finally:
+        facts = [to_table("api_audit_log", [e.as_row() for e in events])] if events else []
+        if quarantine:
+            facts.append(to_table("flat_file_quarantine", quarantine))
+        load_facts(pipe, facts)
+
+
 def _imported_report_ids(pipe: dlt.Pipeline, seller_id: str) -> set[str]:
-    """The file documents already loaded for the seller (report ids `file-...`)."""
+    """The file documents already loaded for the seller (report ids `file-...`) in the DuckDB file."""
     with pipe.sql_client() as client:
         exists = client.execute_sql("select count(*) from information_schema.tables where table_schema = %s "
                                     "and table_name = 'settlement_report_documents'", client.dataset_name)

@@ -6,9 +6,9 @@ one sub-folder per seller account (named as the account in the accounts file, or
         imported/               files imported (or already in the lakehouse), moved here
         rejected/               files that could not be read, each with <name>.error.txt saying why
 
-The inbox is SPAPI_SETTLEMENT_INBOX, else `inbox/` beside the lakehouse. Dagster's settlement_inbox_sensor
-watches it and launches the import (spapi_elt/settlement_import.py) and the marts; the import is idempotent,
-so a file dropped twice loads once.
+The inbox is SPAPI_SETTLEMENT_INBOX, else `inbox/` beside the lakehouse (on a lake, beside its warehouse file:
+`<lake>/inbox` for a file:// lake). Dagster's settlement_inbox_sensor watches it and launches the import
+(spapi_elt/settlement_import.py) and the marts; the import is idempotent, so a file dropped twice loads once.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def waiting(inbox: Path, accounts: AccountsConfig) -> Waiting:
 
 def import_inbox(inbox: Path, accounts: AccountsConfig, lakehouse: str | Path) -> list[ImportedFile]:
     """Import every waiting file into the lakehouse, then move it to imported/ or rejected/ (with the reason
-    beside it). Waits for the lakehouse's lock: the inbox is Dagster's, which runs one writer at a time."""
+    beside it). Waits for the lakehouse's lock (a lake: the account set's, lake_settlements.py): the inbox is
+    Dagster's, which waits rather than fails."""
     results: list[ImportedFile] = []
     found = waiting(inbox, accounts)
     for account in accounts.accounts:

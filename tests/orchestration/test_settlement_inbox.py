@@ -17,6 +17,7 @@ from orchestration.defs.ingest.settlement_files import READABLE_CHECK, SETTLEMEN
 from orchestration.defs.reports.assets import REPORT_KEY
 from orchestration.resources import LakehouseResource, SpApiResource
 from spapi_elt import demo
+from spapi_elt.lake import as_lake, lake_pipeline_names, pipeline_name
 from spapi_sandbox.generate import build_world
 from spapi_sandbox.settlement_file import render_settlement
 from spapi_sandbox.truth import truth
@@ -98,3 +99,42 @@ def test_a_folder_naming_no_account_fails_the_tick(world, tmp_path: Path) -> Non
         defs.resolve_sensor_def("settlement_inbox_sensor")(
             sensor_context(instance, accounts, tmp_path / "lakehouse.duckdb", tmp_path / "inbox"))
 
+
+
+def test_on_a_lake_the_sensor_finds_the_lake_inbox_and_the_asset_loads_the_files(world, tmp_path: Path) -> None:
+    """SPAPI_LAKEHOUSE a lake: the inbox is `<lake>/inbox`, and the settlement files asset loads each account's files
+    into the lake's Parquet, through the account's own pipeline (no account set knows its settlements yet)."""
+    from orchestration.defs.ingest.settlement_files import settlement_files
+
+    lake = f"file://{tmp_path}/lake"
+    inbox = tmp_path / "lake" / "inbox"
+    accounts = demo.write_config(tmp_path / "accounts.toml", "http://127.0.0.1:1", truth(world))
+    expected: dict[str, Decimal] = {}
+    for seller in world.sellers:
+        folder = inbox / seller.account.seller_id
+        folder.mkdir(parents=True)
+        for settlement in (s for s in seller.settlements if s.closed):
+            (folder / f"{settlement.settlement_id}.txt").write_bytes(render_settlement(settlement))
+            expected[settlement.settlement_id] = Decimal(settlement.total) / 100
+    resources = {"spapi": SpApiResource(accounts_file=str(accounts)), "lakehouse": LakehouseResource(path=lake),
+                 "inbox": InboxResource()}
+    with dg.DagsterInstance.ephemeral() as instance:
+        request = settlement_inbox_sensor_on(instance, resources)
+        assert isinstance(request, dg.RunRequest)
+        result = dg.materialize([settlement_files], resources=resources, instance=instance)
+    assert result.success
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed
+    with duckdb.connect() as con:
+        totals = dict(con.execute("select settlement_id, sum(amount) from read_parquet(?, union_by_name = true) "
+                                  "group by 1", [as_lake(lake).table_files("settlement_lines")]).fetchall())
+    assert totals == expected
+    assert lake_pipeline_names(as_lake(lake)) == sorted(pipeline_name([s.account.seller_id]) for s in world.sellers)
+    assert sum(len(list((inbox / s.account.seller_id / "imported").iterdir())) for s in world.sellers) == len(expected)
+
+
+def settlement_inbox_sensor_on(instance, resources: dict) -> dg.RunRequest | dg.SkipReason:
+    from orchestration.definitions import defs
+
+    return defs.resolve_sensor_def("settlement_inbox_sensor")(
+        dg.build_sensor_context(instance=instance, resources=resources))

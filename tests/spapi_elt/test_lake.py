@@ -34,26 +34,27 @@ def test_file_only_code_refuses_a_lake_naming_what(tmp_path, monkeypatch):
     lake = f"file://{tmp_path}/lake"
     with pytest.raises(LakeNotSupported, match="journal exports .* not supported on a lake yet"):
         lakehouse_path(lake, "journal exports")
-    monkeypatch.setenv("SPAPI_LAKEHOUSE", lake)  # the environment's lake is refused the same way
+    monkeypatch.setenv("SPAPI_LAKEHOUSE", "s3://bucket/lake")  # the environment's lake is refused the same way
     downloaded = tmp_path / "settlement.txt"
     downloaded.write_text("settlement-id\n", encoding="utf-8")
-    with pytest.raises(LakeNotSupported, match="importing settlement files"):
+    with pytest.raises(LakeNotSupported, match="importing settlement files into object storage"):
         import_settlements([downloaded], seller_id="A1")
     with pytest.raises(LakeNotSupported, match="PII purge on object storage"):
         purge_pii("s3://bucket/lake")
     assert not (tmp_path / "lake").exists()  # refused before anything was written
 
 
-def test_the_cli_says_in_one_line_what_a_lake_cannot_do_yet(tmp_path, capsys, monkeypatch):
-    lake = f"file://{tmp_path}/lake"
+def test_the_cli_says_in_one_line_what_object_storage_cannot_do_yet(tmp_path, capsys, monkeypatch):
     for name, value in env().items():  # the keys are read first
         monkeypatch.setenv(name, value)
     assert cli.main(["rotate-keys", "--lakehouse", "s3://bucket/lake"]) == 2
     (tmp_path / "settlement.txt").write_text("settlement-id\n", encoding="utf-8")
-    assert cli.main(["import-settlements", "--lakehouse", lake, "--seller-id", "A1", str(tmp_path)]) == 2
+    assert cli.main(["import-settlements", "--lakehouse", "s3://bucket/lake", "--seller-id", "A1",
+                     str(tmp_path)]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and "PII key rotation on object storage" in errors[0]
-    assert "importing settlement files" in errors[1] and "not supported on a lake yet" in errors[1]
+    assert "importing settlement files into object storage" in errors[1]
+    assert all("not supported" in line for line in errors)
 
 
 def test_staging_knows_each_raw_table_key_and_window_as_the_source_does():

@@ -3,13 +3,16 @@ person downloaded from Seller Central and dropped in an account's inbox folder, 
 settlement tables as the API's documents. The staging models of those tables depend on it (transform/assets.py),
 so the marts and reports downstream follow an import, as they follow the API's settlements.
 
+On a lake (SPAPI_LAKEHOUSE=file:///...) the same, and like the raw loads it takes no single-writer pool: the import
+holds the lock of the account set whose pipeline knows the seller's settlements.
+
 Its check fails, naming each file and why, when a file could not be read: the file waits in rejected/ with
 its reason, and the other files are loaded.
 """
 
 import dagster as dg
 
-from orchestration.resources import LAKEHOUSE_POOL, LakehouseResource, SpApiResource
+from orchestration.resources import LakehouseResource, SpApiResource, raw_load_pool
 from spapi_elt.settlement_inbox import import_inbox, inbox_path
 
 SETTLEMENT_FILES_KEY = dg.AssetKey(["raw_spapi", "settlement_files"])
@@ -22,14 +25,15 @@ class InboxResource(dg.ConfigurableResource):
     folder: str | None = None
 
 
-@dg.asset(key=SETTLEMENT_FILES_KEY, group_name="ingest", pool=LAKEHOUSE_POOL, kinds={"duckdb"},
+@dg.asset(key=SETTLEMENT_FILES_KEY, group_name="ingest", pool=raw_load_pool(), kinds={"duckdb"},
           check_specs=[dg.AssetCheckSpec(READABLE_CHECK, asset=SETTLEMENT_FILES_KEY,
                                          description="Every settlement file dropped in the inbox could be read.")],
           description="Settlement files dropped in the inbox (one folder per account), imported like the API's.")
 def settlement_files(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, inbox: InboxResource,
                      spapi: SpApiResource):
     folder = inbox_path(lakehouse.resolved(), inbox.folder)
-    imported = import_inbox(folder, spapi.accounts(), lakehouse.setting())  # a lake: refused by name (for now)
+    # A lake: each account's files load under its account set's lock (spapi_elt/lake_settlements.py).
+    imported = import_inbox(folder, spapi.accounts(), lakehouse.setting())
     for file in imported:
         context.log.info(f"{file.name}: {file.outcome}" + (f", settlement {file.settlement_id}, {file.lines} lines"
                                                            if file.settlement_id else ""))
