@@ -63,6 +63,7 @@ from spapi_elt.lake import DATASET, as_lake  # noqa: E402
 from spapi_sandbox.world import DataArguments  # noqa: E402
 
 LEGS = ("duckdb-file", "duckdb-lake", "spark")
+SPARK_DRIVER_MEMORY = "8g"  # the Spark leg's driver (its one JVM), unless SPAPI_SPARK_DRIVER_MEMORY says otherwise
 SPARK_MISSING = "spark: not installed (pip install -e '.[spark]')"
 # The tables staging reads (its sources): the only raw tables a build touches.
 SOURCES = tuple(t["name"] for t in yaml.safe_load(
@@ -250,6 +251,8 @@ def run_leg(leg: str, scaled: Scaled, as_of: date) -> LegRun:
     if leg == "spark":
         extra = ("--target", "spark")
         os.environ["SPAPI_DBT_TARGET"] = "spark"
+        # DuckDB may take 80% of the RAM; the profile's 2 GiB driver would make Spark spill from the first size on.
+        os.environ.setdefault("SPAPI_SPARK_DRIVER_MEMORY", SPARK_DRIVER_MEMORY)
     try:
         started = time.perf_counter()
         with PeakMemory() as memory:
