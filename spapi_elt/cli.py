@@ -1,16 +1,17 @@
 """`spapi-elt`: load SP-API data into the lakehouse, build the marts, write reports, manage PII keys, purge PII,
 run the demo.
 
-    spapi-elt ingest [--config FILE] [--accounts A,B] [--start DATE] [--end DATE] [--resources R,S] [--wait]
-    spapi-elt demo [--seed N] [--sellers K] [--start DATE] [--days D] [--lakehouse PATH]
-    spapi-elt transform [--lakehouse PATH] [--as-of DATE] [--wait]
+    spapi-elt ingest [--config FILE] [--accounts A,B] [--start DATE] [--end DATE] [--resources R,S]
+                     [--lakehouse PATH|URL] [--wait]
+    spapi-elt demo [--seed N] [--sellers K] [--start DATE] [--days D] [--lakehouse PATH|URL]
+    spapi-elt transform [--lakehouse PATH|URL] [--as-of DATE] [--wait]
     spapi-elt import-settlements PATH... --seller-id ID [--account NAME] [--marketplace-id ID] [--charset C]
-                                 [--lakehouse PATH] [--wait]
-    spapi-elt report [--lakehouse PATH] [--config FILE] [--out DIR] [--wait]
-    spapi-elt export-journals [--account NAME] [--from DATE --to DATE] [--format xero|qbo|csv] [--lakehouse PATH]
-                              [--config FILE] [--out DIR] [--wait]
-    spapi-elt purge-pii [--lakehouse PATH] [--retention-days 30] [--wait]
-    spapi-elt rotate-keys [--lakehouse PATH] [--wait]
+                                 [--lakehouse PATH|URL] [--wait]
+    spapi-elt report [--lakehouse PATH|URL] [--config FILE] [--out DIR] [--wait]
+    spapi-elt export-journals [--account NAME] [--from DATE --to DATE] [--format xero|qbo|csv]
+                              [--lakehouse PATH|URL] [--config FILE] [--out DIR] [--wait]
+    spapi-elt purge-pii [--lakehouse PATH|URL] [--retention-days 30] [--wait]
+    spapi-elt rotate-keys [--lakehouse PATH|URL] [--wait]
     spapi-elt load-cost [--days 90] [--accounts N] [--orders-per-day N] [--listings N] [--report-minutes M] ...
     spapi-elt credentials set NAME        (the value is read from stdin, never from the command line)
     spapi-elt credentials check [--config FILE] [--resources R,S] [--online]
