@@ -19,13 +19,14 @@ The legs, each a full `dbt build` (seeds, every model, every data and unit test)
   spark         `dbt build --target spark` (dbt-spark, method session, local pyspark) reading the same lake,
                 tables as Parquet under <lake>/spark-warehouse (the `.[spark]` extra)
 Figures per size and leg: wall time, peak memory (RSS of the whole dbt process tree, a JVM included, sampled every
-0.2 s), rows of the main marts; then how each leg grows (ratio to the smallest size) and each leg's time against
-duckdb-file at the same size (the baseline of the same run). Machines are noisy: read ratios, not seconds.
+0.2 s; summed per process, so a shared page counts more than once: an upper bound), rows of the main marts; then how
+each leg grows (ratio to the smallest size) and each leg's time against duckdb-file at the same size (the baseline of
+the same run). Machines are noisy: read ratios, not seconds.
 
-Measured (2 shared cores, 24 GiB, 2026-12-02; the README's "Running at scale" has the table): 10 / 100 / 250
-copies = 0.16M / 1.6M / 4.0M settlement lines; duckdb-file 92 / 207 / 312 s, peak 0.6 / 2.5 / 5.9 GB; duckdb-lake
-95 / 373 / 588 s (1.03x / 1.80x / 1.89x the file), peak 0.8 / 3.9 / 9.0 GB; 34 minutes in all. `--sizes 10,100,1000`
-reaches 16M lines (tens of minutes per leg; near DuckDB's default memory limit on 24 GiB).
+Measured (2 cores, 24 GiB, 2026-12-02; the README's "Running at scale" has the table): 10 / 100 / 250 copies =
+0.16M / 1.6M / 4.0M settlement lines; duckdb-file 33 / 67 / 98 s; duckdb-lake 35 / 146 / 235 s (1.06x / 2.17x /
+2.41x the file); spark 341 / 755 / 1,135 s (10.4x / 11.2x / 11.6x); 50 minutes in all. `--sizes 625` (10M lines):
+file 195 s, lake 524 s (2.69x), spark 2,586 s (13.3x); 65 minutes.
 
 Usage: python bench/scale.py [--sizes 10,100,250] [--legs duckdb-file,duckdb-lake,spark] [--workdir DIR]
        [--days 90 --orders-per-day 20]  (the base world: 2 sellers; sizes are copies of it)
