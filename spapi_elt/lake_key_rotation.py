@@ -87,9 +87,10 @@ def _rewrap_files(lake: Lake, before: Protected, keyring: Keyring) -> dict[str, 
     rewrapped: Counter[str] = Counter()
     written: list[tuple[Path, Path]] = []
     cache: dict[bytes, bytes] = {}
+    files = completed_files(raw_folder(lake), stale)
     try:
         for table, columns in stale.items():
-            for file in completed_files(raw_folder(lake), table):
+            for file in files[table]:
                 counts, new = _rewrapped(file, columns, keyring, cache)
                 if new is not None:
                     written.append((write_beside(file, new), file))

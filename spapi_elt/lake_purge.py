@@ -58,8 +58,9 @@ def purge_lake(lake: Lake, today: date | None = None, retention_days: int = RETE
         today = today or datetime.now(UTC).date()
         cutoff = retention_cutoff(today, retention_days)
         records = []
+        files = completed_files(raw_folder(lake), [pii.table for pii in PII_TABLES])
         for pii in PII_TABLES:
-            shreds = [shred_file(f, pii, cutoff, today) for f in completed_files(raw_folder(lake), pii.table)]
+            shreds = [shred_file(f, pii, cutoff, today) for f in files[pii.table]]
             columns = sorted({c for s in shreds for c in s.columns})
             if columns:
                 records.append({"purged_at": datetime.now(UTC), "table_name": pii.table, "columns": ",".join(columns),

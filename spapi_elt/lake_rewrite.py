@@ -12,7 +12,7 @@ a purge and a rotation must not rewrite one file from two old copies.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,10 +55,10 @@ def load_id_of(file: Path) -> str:
     return file.name.removesuffix(".parquet").rsplit(".", 1)[0]
 
 
-def completed_files(raw: Path, table: str) -> list[Path]:
-    """A table's files that completed loads wrote."""
+def completed_files(raw: Path, tables: Iterable[str]) -> dict[str, list[Path]]:
+    """Each table's files that completed loads wrote (the loads listed once for all the tables)."""
     loads = completed_loads(raw)
-    return [f for f in sorted((raw / table).glob("*.parquet")) if load_id_of(f) in loads]
+    return {table: [f for f in sorted((raw / table).glob("*.parquet")) if load_id_of(f) in loads] for table in tables}
 
 
 def write_beside(file: Path, table: pa.Table) -> Path:
