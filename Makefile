@@ -24,7 +24,7 @@ java:
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark,s3]"
 	touch $@
 
 # The whole product through Dagster on the sandbox: data, Dagster home and lakehouse under data/demo.

@@ -100,9 +100,13 @@ def build(lakehouse: Path | str, as_of: date | None = None, command: str = "buil
     lock (ingests of the lake go on meanwhile). Spark reads a lake only."""
     target = dbt_target()
     lake = as_lake(lakehouse) if is_lake(lakehouse) else None
-    if target == "spark" and (lake is None or lake.local_root is None):
+    if target == "spark" and lake is None:
         raise ConfigError(f"SPAPI_DBT_TARGET=spark needs a file:// lake as the lakehouse, not {lakehouse} "
-                         "(README: 'Running at scale')")
+                          "(README: 'Running at scale')")
+    if target == "spark" and lake.local_root is None:  # Spark reads s3:// through Hadoop's s3a, not fsspec
+        raise ConfigError(f"the local Spark reads a file:// lake only, not {lakehouse}: object storage needs "
+                          "Hadoop's s3a connector (the hadoop-aws and AWS SDK jars), which the pyspark wheel lacks; "
+                          "run dbt on a cluster that has it (README: 'Running at scale')")
     if lake:
         lakehouse = lake.warehouse
         lakehouse.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from dlt_sources.spapi.call_stats import OperationStats
 from dlt_sources.spapi.extraction import AccountFailure, Extraction
 from dlt_sources.spapi.tables import to_table
 from spapi_elt.key_checks import verify_pii_keys
-from spapi_elt.lake import Lake, as_lake, is_lake, refuse_lake
+from spapi_elt.lake import Lake, as_lake, is_lake
 from spapi_elt.lakehouse import (
     DATASET,
     finish_interrupted_loads,
@@ -97,8 +97,6 @@ def _ingest_lake(ctx: Extraction, lake: Lake, resources: Sequence[str] | None, p
     """The same run into a Parquet lake: dlt appends each load's files; what a DuckDB file does in place
     (merge, the recovered loads' duplicate lines, window replacement) staging does on read, from the
     `window_replacements` facts this run appends (macros/raw_table.sql)."""
-    if purge and lake.local_root is None:  # refused before anything is extracted: PII must never load where the
-        refuse_lake(lake.url, "the PII purge on object storage")  # purge cannot reach it (lake_purge.py)
     pipe = pipeline(lake.url, [a.seller_id for a in ctx.accounts.accounts])
     own = lake.workdir / pipe.pipeline_name  # this account set's working directory: its lock and recovery marker
     with lakehouse_lock(own, "ingest", wait=wait, on_wait=on_wait):

@@ -1,14 +1,19 @@
 """The raw layer as a Parquet lake instead of one DuckDB file: what a lake setting is, and dlt's pipeline into it.
 
-The lakehouse setting (`--lakehouse`, SPAPI_LAKEHOUSE) is a DuckDB file unless it is a URL: `file:///path` (tested),
-or `s3://`, `gs://`, `az://` (dlt's filesystem destination through fsspec; credentials as dlt reads them, e.g.
-DESTINATION__FILESYSTEM__CREDENTIALS__*). dlt writes every raw table as Parquet files
+The lakehouse setting (`--lakehouse`, SPAPI_LAKEHOUSE) is a DuckDB file unless it is a URL: `file:///path`, or
+object storage `s3://bucket/path` (tested against an S3 server), `gs://`, `az://` (dlt's filesystem destination
+through fsspec; credentials as dlt reads them, e.g. DESTINATION__FILESYSTEM__CREDENTIALS__*). Everything else that
+reads or rewrites the lake's files uses the same fsspec filesystem with the same configuration (`lake_filesystem`),
+and DuckDB reads object storage through it (`readable_by`: no DuckDB extension is downloaded).
+
+dlt writes every raw table as Parquet files
 `<lake>/raw_spapi/<table>/<load_id>.<file_id>.parquet`: append-only, one set of files per load, so accounts load
 at once without a shared writer. Merge and window replacement happen in dbt's staging instead (latest load per
 primary key; macros/raw_table.sql), which makes the marts equal to the DuckDB file's.
 
 Local state stays local: dlt's working directory (state, load packages) and the PII key-check registry live in
-`<lake>/.dlt` for a file:// lake, else in SPAPI_LAKE_WORKDIR (default data/.dlt-lake). dlt's pipeline, and so its
+`<lake>/.dlt` for a file:// lake, else in a folder per lake under SPAPI_LAKE_WORKDIR (default data/.dlt-lake; e.g.
+data/.dlt-lake/s3/bucket/lake for s3://bucket/lake). dlt's pipeline, and so its
 resume points, is per set of accounts (`spapi__<seller ids>`): run each account (or group) in its own process.
 """
 
@@ -24,6 +29,9 @@ from urllib.parse import urlparse
 
 import dlt
 import duckdb
+from dlt.common.configuration import resolve_configuration
+from dlt.common.storages import FilesystemConfiguration, fsspec_from_config
+from fsspec import AbstractFileSystem
 
 LAKE_SCHEMES = ("file", "s3", "gs", "gcs", "az", "abfs", "abfss")
 DATASET = "raw_spapi"
@@ -69,10 +77,13 @@ class Lake:
 
     @property
     def workdir(self) -> Path:
-        """dlt's local working directory and the key-check registry for this lake."""
+        """dlt's local working directory and the key-check registry for this lake: one per lake, since both name
+        things after the accounts (two lakes sharing one would share dlt's state of what each holds)."""
         if self.local_root:
             return self.local_root / ".dlt"
-        return Path(os.environ.get("SPAPI_LAKE_WORKDIR", "data/.dlt-lake"))
+        parsed = urlparse(self.url)
+        return Path(os.environ.get("SPAPI_LAKE_WORKDIR", "data/.dlt-lake"), parsed.scheme, parsed.netloc,
+                    parsed.path.strip("/"))
 
     @property
     def warehouse(self) -> Path:
@@ -86,6 +97,39 @@ class Lake:
 
     def table_files(self, table: str) -> str:
         return f"{self.raw_root}/{table}/**/*.parquet"
+
+
+@dataclass(frozen=True)
+class LakeFiles:
+    """A lake's raw dataset as fsspec sees it: the filesystem and the dataset's folder as a path on it."""
+    fs: AbstractFileSystem
+    raw: str  # e.g. /data/lake/raw_spapi, or bucket/lake/raw_spapi
+
+    @property
+    def local(self) -> bool:
+        return "file" in as_protocols(self.fs)
+
+
+def as_protocols(fs: AbstractFileSystem) -> tuple[str, ...]:
+    return (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+
+
+def lake_filesystem(lake: Lake) -> LakeFiles:
+    """The filesystem dlt's filesystem destination writes `lake` with: the same configuration and credentials
+    (DESTINATION__FILESYSTEM__*, .dlt/secrets.toml), so what can write the lake can read and rewrite it."""
+    config = resolve_configuration(FilesystemConfiguration(bucket_url=lake.url), sections=("destination", "filesystem"))
+    fs, root = fsspec_from_config(config)
+    return LakeFiles(fs, f"{root.rstrip('/')}/{DATASET}")
+
+
+def readable_by(lake: Lake, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con`, able to read the lake's files by their URLs: an object store's fsspec filesystem registered with it
+    (DuckDB reads local files itself). Returns `con`."""
+    if lake.local_root is None:
+        fs = lake_filesystem(lake).fs
+        if not any(con.filesystem_is_registered(p) for p in as_protocols(fs)):
+            con.register_filesystem(fs)
+    return con
 
 
 def as_lake(setting: str | os.PathLike[str]) -> Lake:
@@ -134,17 +178,16 @@ def lake_pipeline_names(lake: Lake) -> list[str]:
 
 
 def lake_tables(lake: Lake) -> list[str]:
-    """The raw tables some load wrote files for (a local lake; [] for object storage, which is not listed here)."""
-    root = lake.local_root
-    if root is None or not (root / DATASET).is_dir():
-        return []
-    return sorted(p.name for p in (root / DATASET).iterdir() if p.is_dir() and any(p.rglob("*.parquet")))
+    """The raw tables some load wrote files for (LAYOUT: `<table>/<file>.parquet`)."""
+    files = lake_filesystem(lake)
+    return sorted({path.rstrip("/").split("/")[-2] for path in files.fs.glob(f"{files.raw}/*/*.parquet")})
 
 
 def lake_table_counts(lake: Lake) -> dict[str, int]:
     """Rows per raw table in the lake's Parquet files: every load's version of a row (staging keeps the latest)."""
     tables = [t for t in lake_tables(lake) if not t.startswith("_dlt")]
     with duckdb.connect() as con:
+        readable_by(lake, con)
         return {t: con.execute("select count(*) from read_parquet(?)", [lake.table_files(t)]).fetchone()[0]
                 for t in tables}
 
@@ -153,6 +196,7 @@ def lake_views(lake: Lake, con: duckdb.DuckDBPyConnection) -> list[str]:
     """Schema raw_spapi in `con` with a view per raw table over its Parquet files (every load's rows), so code that
     reads a DuckDB file's raw dataset (the Dagster checks) reads the lake the same way. Returns the tables."""
     tables = lake_tables(lake)
+    readable_by(lake, con)
     con.execute(f"create schema if not exists {DATASET}")
     for table in tables:
         files = lake.table_files(table).replace("'", "''")

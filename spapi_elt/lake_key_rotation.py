@@ -1,10 +1,10 @@
-"""Key rotation on a Parquet lake (`spapi-elt rotate-keys --lakehouse file:///...`): the DuckDB file's rotation
-(key_rotation.py) done by rewriting the lake's files, so an old key id can be retired from a lake too.
+"""Key rotation on a Parquet lake (`spapi-elt rotate-keys --lakehouse file:///...` or `s3://...`): the DuckDB
+file's rotation (key_rotation.py) done by rewriting the lake's files, so an old key id can be retired from a lake too.
 
 Every raw file of a completed load that holds a value wrapped with another key id than the active one is written again
 with those values re-wrapped: only the wrapped data key changes, never the ciphertext, and no plaintext exists outside
 the unwrap in memory. All or nothing for a failure: every new file is first written beside its old one
-(lake_rewrite.py), and only when all are written are they renamed into place; a value that does not unwrap removes
+(lake_rewrite.py), and only when all are written are they put in place; a value that does not unwrap removes
 them and changes nothing. A kill during the renames leaves whole files, each under the old key id or the new (both
 still listed in SPAPI_PII_KEYS): the rerun finishes.
 
@@ -17,12 +17,10 @@ id, as beside a DuckDB file: removing the key from SPAPI_PII_KEYS is what shreds
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from dlt_sources.spapi.keys import Keyring
 from dlt_sources.spapi.pii import PiiError, Protector
@@ -38,8 +36,8 @@ from spapi_elt.key_rotation import (
     rewrap_array,
     rotation_event,
 )
-from spapi_elt.lake import DATASET, Lake, LakeNotSupported, lake_views
-from spapi_elt.lake_rewrite import completed_files, raw_folder, replace, rewrite_lock, write_beside
+from spapi_elt.lake import DATASET, Lake, LakeFiles, lake_views
+from spapi_elt.lake_rewrite import completed_files, name_of, read_table, remove, replace, rewrite_lock, write_beside
 from spapi_elt.lakehouse import load_facts, pipeline
 from spapi_elt.lakehouse_lock import lakehouse_lock
 
@@ -48,16 +46,13 @@ ROTATION_PIPELINE = "spapi_key_rotation"  # the rotation's audit record loads th
 
 def rotate_lake(lake: Lake, protector: Protector, wait: bool = False) -> RotationResult:
     """Re-wrap every encrypted value of the lake's completed loads under the active key id, after the key check."""
-    if lake.local_root is None:
-        raise LakeNotSupported(f"PII key rotation on object storage is not supported yet ({lake.url}): use a file:// "
-                               "lake or a DuckDB file (README: 'Scale-out: a lake instead of one file')")
-    with rewrite_lock(lake, "rotate-keys", wait=wait):
+    with rewrite_lock(lake, "rotate-keys", wait=wait) as files:
         with lakehouse_lock(lake.key_checks, "PII key check", wait=True):  # one registry for every account set
             recorded = verify_pii_keys(lake.key_checks, protector)
         keyring = protector.keyring
         before = lake_protected_values(lake)
         refuse_unknown_key_ids(before, keyring)
-        rewrapped = _rewrap_files(lake, before, keyring)
+        rewrapped = _rewrap_files(files, before, keyring)
         after = lake_protected_values(lake)
         if rewrapped:
             event = rotation_event(before, rewrapped, keyring.active)
@@ -77,37 +72,36 @@ def lake_protected_values(lake: Lake) -> Protected:
     return found
 
 
-def _rewrap_files(lake: Lake, before: Protected, keyring: Keyring) -> dict[str, int]:
-    """Write every completed file with a stale value anew beside the old, then rename them all into place."""
+def _rewrap_files(files: LakeFiles, before: Protected, keyring: Keyring) -> dict[str, int]:
+    """Write every completed file with a stale value anew beside the old, then put them all in place."""
     stale: dict[str, list[str]] = {}  # table -> its columns with values under another key id than the active one
     for name, counts in before.encrypted.items():
         if set(counts) - {keyring.active}:
             _, table, column = name.split(".", 2)
             stale.setdefault(table, []).append(column)
     rewrapped: Counter[str] = Counter()
-    written: list[tuple[Path, Path]] = []
+    written: list[tuple[str, str]] = []
     cache: dict[bytes, bytes] = {}
-    files = completed_files(raw_folder(lake), stale)
+    completed = completed_files(files, stale)
     try:
         for table, columns in stale.items():
-            for file in files[table]:
-                counts, new = _rewrapped(file, columns, keyring, cache)
+            for path in completed[table]:
+                counts, new = _rewrapped(read_table(files, path), table, name_of(path), columns, keyring, cache)
                 if new is not None:
-                    written.append((write_beside(file, new), file))
+                    written.append((write_beside(files, path, new), path))
                     rewrapped.update({f"{DATASET}.{table}.{column}": n for column, n in counts.items()})
     except BaseException:
         for temporary, _ in written:
-            temporary.unlink(missing_ok=True)
+            remove(files, temporary)
         raise
-    for temporary, file in written:
-        replace(temporary, file)
+    for temporary, path in written:
+        replace(files, temporary, path)
     return dict(sorted(rewrapped.items()))
 
 
-def _rewrapped(file: Path, columns: list[str], keyring: Keyring, cache: dict[bytes, bytes]
-               ) -> tuple[dict[str, int], pa.Table | None]:
-    """The file's table with its stale values re-wrapped (None when it has none), and how many per column."""
-    table = pq.read_table(file)
+def _rewrapped(table: pa.Table, table_name: str, file_name: str, columns: list[str], keyring: Keyring,
+               cache: dict[bytes, bytes]) -> tuple[dict[str, int], pa.Table | None]:
+    """A file's table with its stale values re-wrapped (None when it has none), and how many per column."""
     active = f"{ENCRYPTED_PREFIX}{keyring.active}:"
     counts: dict[str, int] = {}
     for column in (c for c in columns if c in table.column_names):
@@ -119,7 +113,7 @@ def _rewrapped(file: Path, columns: list[str], keyring: Keyring, cache: dict[byt
         try:
             new = rewrap_array(values.combine_chunks(), keyring, cache)
         except PiiError as error:
-            raise PiiError(f"re-wrapping {DATASET}.{file.parent.name}.{column} ({file.name}) failed, nothing was "
+            raise PiiError(f"re-wrapping {DATASET}.{table_name}.{column} ({file_name}) failed, nothing was "
                            f"changed: {error}") from None
         table = table.set_column(table.schema.get_field_index(column), column, new)
         counts[column] = stale

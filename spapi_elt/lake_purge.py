@@ -1,7 +1,8 @@
 """The PII purge on a Parquet lake (spapi_elt/lake.py): the same shredding as the DuckDB file's (purge.py), done by
 rewriting the lake's files.
 
-Each file that holds a due value is written again (lake_rewrite.py: beside the old one, then one rename) with the same
+Each file that holds a due value is written again (lake_rewrite.py: beside the old one, then put in its place; on a
+local folder or object storage) with the same
 rows and schema, the due values replaced by the same tombstone `purged:<date>` under the same rule (purge.purge_sql's
 conditions); the rerun after a kill finds what is still due and finishes.
 
@@ -18,16 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
 from dlt_sources.spapi.audit import AuditEvent, AuditKind
 from dlt_sources.spapi.pii.crypto import PURGED_PREFIX
 from dlt_sources.spapi.tables import to_table
-from spapi_elt.lake import Lake, LakeNotSupported
-from spapi_elt.lake_rewrite import completed_files, raw_folder, replace, rewrite_lock, write_beside
+from spapi_elt.lake import Lake, LakeFiles
+from spapi_elt.lake_rewrite import completed_files, read_schema, read_table, replace, rewrite_lock, write_beside
 from spapi_elt.lakehouse import load_facts, pipeline
 from spapi_elt.lakehouse_lock import LakehouseBusy, lakehouse_lock
 from spapi_elt.purge import (
@@ -51,16 +50,13 @@ class FileShred:
 def purge_lake(lake: Lake, today: date | None = None, retention_days: int = RETENTION_DAYS, wait: bool = False) -> int:
     """Shred the lake's PII older than the retention window in every completed load's files; record it; remove
     dlt's loaded packages. Idempotent. Returns the rows shredded."""
-    if lake.local_root is None:
-        raise LakeNotSupported(f"the PII purge on object storage is not supported yet ({lake.url}): use a file:// "
-                               "lake or a DuckDB file (README: 'Scale-out: a lake instead of one file')")
-    with rewrite_lock(lake, "purge-pii", wait=wait):
+    with rewrite_lock(lake, "purge-pii", wait=wait) as files:
         today = today or datetime.now(UTC).date()
         cutoff = retention_cutoff(today, retention_days)
         records = []
-        files = completed_files(raw_folder(lake), [pii.table for pii in PII_TABLES])
+        completed = completed_files(files, [pii.table for pii in PII_TABLES])
         for pii in PII_TABLES:
-            shreds = [shred_file(f, pii, cutoff, today) for f in files[pii.table]]
+            shreds = [shred_file(files, path, pii, cutoff, today) for path in completed[pii.table]]
             columns = sorted({c for s in shreds for c in s.columns})
             if columns:
                 records.append({"purged_at": datetime.now(UTC), "table_name": pii.table, "columns": ",".join(columns),
@@ -76,27 +72,27 @@ def purge_lake(lake: Lake, today: date | None = None, retention_days: int = RETE
         return sum(r["rows_purged"] for r in records)
 
 
-def shred_file(file: Path, pii: PiiTable, cutoff: date, today: date) -> FileShred:
+def shred_file(files: LakeFiles, path: str, pii: PiiTable, cutoff: date, today: date) -> FileShred:
     """Rewrite one Parquet file with its due PII values tombstoned (nothing written when none is due)."""
-    schema = pq.read_schema(file)
+    schema = read_schema(files, path)
     present = tuple(c for c in pii.columns if c in schema.names)
     if not present or pii.date_column not in schema.names:
         return FileShred(0, ())
     quoted = ['"' + c.replace('"', '""') + '"' for c in present]
     due = f"({pii.date_sql}) < $cutoff"
     with duckdb.connect() as con:
-        source = "read_parquet($file)"
-        rows = con.sql(f"select count(*) from {source} where {due} and "
+        con.register("file", read_table(files, path, [*present, pii.date_column]))  # what decides, first
+        rows = con.sql(f"select count(*) from file where {due} and "
                        f"({' or '.join(pending_sql(q, pii.encrypted_only) for q in quoted)})",
-                       params={"file": str(file), "cutoff": cutoff}).fetchall()[0][0]
+                       params={"cutoff": cutoff}).fetchall()[0][0]
         if not rows:
             return FileShred(0, present)
         replaced = ", ".join(f"case when {due} and {pending_sql(q, pii.encrypted_only)} then $tombstone else {q} end "
                              f"as {q}" for q in quoted)
-        table = con.sql(f"select * replace ({replaced}) from {source}",
-                        params={"file": str(file), "cutoff": cutoff, "tombstone": f"{PURGED_PREFIX}{today.isoformat()}"}
-                        ).to_arrow_table()
-    replace(write_beside(file, table), file)
+        con.register("file", read_table(files, path))  # one load's rows of one table, whole
+        table = con.sql(f"select * replace ({replaced}) from file",
+                        params={"cutoff": cutoff, "tombstone": f"{PURGED_PREFIX}{today.isoformat()}"}).to_arrow_table()
+    replace(files, write_beside(files, path, table), path)
     return FileShred(rows, present)
 
 

@@ -1,12 +1,14 @@
 """Rewriting a Parquet lake's raw files in place: what the lake's PII purge (lake_purge.py) and key rotation
-(lake_key_rotation.py) share.
+(lake_key_rotation.py) share, on a local folder or object storage alike (lake.lake_filesystem: fsspec).
 
 A Parquet file cannot be updated, so a changed file is written whole beside the old one under a temporary name, then
-renamed over it (one rename on one file system: a kill leaves the old file or the new one, never half a file). The
-temporary name does not end in `.parquet`, so neither staging nor any count ever reads one; a leftover is removed
-before the next rewrite. Only files of completed loads are rewritten (a `_dlt_loads` record names their load id): an
-ingest of other accounts may be writing its files meanwhile. Rewrites of one lake run one at a time (`rewrite_lock`):
-a purge and a rotation must not rewrite one file from two old copies.
+put in its place: on a local folder by one rename (a kill leaves the old file or the new one, never half a file); on
+object storage by a server-side copy, which replaces the object whole (S3's CopyObject: a reader sees the old object
+or the new one), and the removal of the temporary one. The temporary name does not end in `.parquet`, so neither
+staging nor any count ever reads one; a leftover is removed before the next rewrite. Only files of completed loads
+are rewritten (a `_dlt_loads` record names their load id): an ingest of other accounts may be writing its files
+meanwhile. Rewrites of one lake run one at a time (`rewrite_lock`, held in the lake's local working directory): a
+purge and a rotation must not rewrite one file from two old copies.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spapi_elt.lake import DATASET, Lake
+from spapi_elt.lake import Lake, LakeFiles, lake_filesystem
 from spapi_elt.lakehouse_lock import lakehouse_lock
 from spapi_elt.rewrite import fsync_path
 
@@ -27,49 +28,67 @@ TEMPORARY_SUFFIX = ".rewriting"  # a rewritten file until it replaces the old on
 
 
 @contextmanager
-def rewrite_lock(lake: Lake, command: str, wait: bool = False) -> Iterator[None]:
-    """Hold the lake's file rewrites for `command`; a leftover of a killed rewrite is removed first."""
+def rewrite_lock(lake: Lake, command: str, wait: bool = False) -> Iterator[LakeFiles]:
+    """Hold the lake's file rewrites for `command`; a leftover of a killed rewrite is removed first. Yields the
+    lake's files."""
     lake.workdir.mkdir(parents=True, exist_ok=True)
     with lakehouse_lock(lake.workdir / "file_rewrites", command, wait=wait):
-        raw = raw_folder(lake)
-        for leftover in raw.glob(f"*/*{TEMPORARY_SUFFIX}") if raw.is_dir() else []:
-            leftover.unlink()  # a rewrite a kill interrupted: the old file is still in place
-        yield
+        files = lake_filesystem(lake)
+        for leftover in files.fs.glob(f"{files.raw}/*/*{TEMPORARY_SUFFIX}"):
+            files.fs.rm(leftover)  # a kill interrupted a rewrite: a whole file (old or new) is in place
+        yield files
 
 
-def raw_folder(lake: Lake) -> Path:
-    """The raw dataset's folder of a local lake (callers refuse object storage first)."""
-    assert lake.local_root is not None
-    return lake.local_root / DATASET
-
-
-def completed_loads(raw: Path) -> set[str]:
+def completed_loads(files: LakeFiles) -> set[str]:
     """The load ids dlt recorded as complete (`_dlt_loads/<schema>__<load_id>.jsonl`, written after the last job)."""
-    folder = raw / "_dlt_loads"
-    return {f.name.removesuffix(".jsonl").rsplit("__", 1)[-1] for f in folder.glob("*.jsonl")} if folder.is_dir() \
-        else set()
+    return {name_of(path).removesuffix(".jsonl").rsplit("__", 1)[-1]
+            for path in files.fs.glob(f"{files.raw}/_dlt_loads/*.jsonl")}
 
 
-def load_id_of(file: Path) -> str:
+def name_of(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def load_id_of(path: str) -> str:
     """The load that wrote a raw file: lake.LAYOUT names it `<load_id>.<file_id>.parquet`."""
-    return file.name.removesuffix(".parquet").rsplit(".", 1)[0]
+    return name_of(path).removesuffix(".parquet").rsplit(".", 1)[0]
 
 
-def completed_files(raw: Path, tables: Iterable[str]) -> dict[str, list[Path]]:
+def completed_files(files: LakeFiles, tables: Iterable[str]) -> dict[str, list[str]]:
     """Each table's files that completed loads wrote (the loads listed once for all the tables)."""
-    loads = completed_loads(raw)
-    return {table: [f for f in sorted((raw / table).glob("*.parquet")) if load_id_of(f) in loads] for table in tables}
+    loads = completed_loads(files)
+    return {table: [f for f in sorted(files.fs.glob(f"{files.raw}/{table}/*.parquet")) if load_id_of(f) in loads]
+            for table in tables}
 
 
-def write_beside(file: Path, table: pa.Table) -> Path:
+def read_schema(files: LakeFiles, path: str) -> pa.Schema:
+    return pq.read_schema(path, filesystem=files.fs)
+
+
+def read_table(files: LakeFiles, path: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(path, columns=columns, filesystem=files.fs)
+
+
+def write_beside(files: LakeFiles, path: str, table: pa.Table) -> str:
     """`table` written, with the old file's own types and metadata column for column, to the temporary name beside
-    `file`, on disk; returns that name (`replace` puts it in place)."""
-    temporary = file.with_name(file.name + TEMPORARY_SUFFIX)
-    pq.write_table(table.cast(pq.read_schema(file)), temporary)
-    fsync_path(temporary)
+    `path`, on disk (or stored); returns that name (`replace` puts it in place)."""
+    temporary = path + TEMPORARY_SUFFIX
+    pq.write_table(table.cast(read_schema(files, path)), temporary, filesystem=files.fs)
+    if files.local:
+        fsync_path(temporary)
     return temporary
 
 
-def replace(temporary: Path, file: Path) -> None:
-    os.replace(temporary, file)
-    fsync_path(file.parent)
+def remove(files: LakeFiles, temporary: str) -> None:
+    """Remove a temporary copy `write_beside` wrote (a rewrite given up)."""
+    if files.fs.exists(temporary):
+        files.fs.rm(temporary)
+
+
+def replace(files: LakeFiles, temporary: str, path: str) -> None:
+    if files.local:
+        os.replace(temporary, path)
+        fsync_path(os.path.dirname(path))
+    else:
+        files.fs.copy(temporary, path)  # one object replaced whole, then the copy removed
+        files.fs.rm(temporary)

@@ -22,7 +22,7 @@ import dlt
 import duckdb
 from dlt.pipeline.exceptions import CannotRestorePipelineException
 
-from spapi_elt.lake import Lake, LakeNotSupported, lake_pipeline_names, lake_tables, pipeline_name
+from spapi_elt.lake import Lake, LakeNotSupported, lake_pipeline_names, lake_tables, pipeline_name, readable_by
 
 DOCUMENTS = "settlement_report_documents"
 
@@ -54,7 +54,7 @@ def imported_report_ids(lake: Lake, seller_id: str) -> set[str]:
     from the Parquet of every load (a filesystem destination has no SQL client to ask)."""
     if DOCUMENTS not in lake_tables(lake):
         return set()  # no settlement has been loaded into the lake yet
-    with duckdb.connect() as con:
+    with readable_by(lake, duckdb.connect()) as con:
         rows = con.execute("select distinct report_id from read_parquet(?, union_by_name = true) "
                            "where seller_id = ? and report_id like 'file-%'",
                            [lake.table_files(DOCUMENTS), seller_id]).fetchall()

@@ -39,7 +39,7 @@ from dlt_sources.spapi.flatfiles import FlatFileError, parse_settlement
 from dlt_sources.spapi.locales import MARKETPLACE_IDS_BY_CODE, MARKETPLACES
 from dlt_sources.spapi.settlements import UNREADABLE, document_items
 from dlt_sources.spapi.tables import to_table
-from spapi_elt.lake import Lake, as_lake, is_lake, refuse_lake
+from spapi_elt.lake import Lake, as_lake, is_lake
 from spapi_elt.lake_settlements import imported_report_ids, settlements_pipeline
 from spapi_elt.lakehouse import (
     finish_interrupted_loads,
@@ -116,8 +116,6 @@ def _import_into_lake(files: list[SettlementFile], lake: Lake, seller_id: str, a
                       marketplace_id: str | None, charset: str | None, wait: bool,
                       on_wait: Callable[[str], None] | None,
                       on_file: Callable[[ImportedFile], None] | None) -> ImportResult:
-    if lake.local_root is None:  # the lake's own Parquet is read for the files already imported (lake_tables)
-        refuse_lake(lake.url, "importing settlement files into object storage")
     name = settlements_pipeline(lake, seller_id)
     own = lake.workdir / name  # that account set's working directory: its lock and recovery marker
     result = ImportResult(lake.url)

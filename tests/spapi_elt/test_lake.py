@@ -10,23 +10,22 @@ import pytest
 import yaml
 
 from dlt_sources.spapi.tables import PRIMARY_KEYS
-from spapi_elt import cli
 from spapi_elt.dbt_runner import DBT_PROJECT
 from spapi_elt.lake import LakeNotSupported, as_lake, is_lake, pipeline_name
 from spapi_elt.lakehouse import lakehouse_path
-from spapi_elt.purge import purge_pii
-from spapi_elt.settlement_import import import_settlements
 from spapi_elt.window_replace import WINDOW_COLUMNS
-from tests.dlt_sources.test_pii import env
 
 
-def test_a_url_is_a_lake_and_a_path_is_a_file(tmp_path):
+def test_a_url_is_a_lake_and_a_path_is_a_file(tmp_path, monkeypatch):
     assert is_lake(f"file://{tmp_path}/lake") and is_lake("s3://bucket/lake") and is_lake("az://c/lake")
     assert not is_lake("data/lakehouse.duckdb") and not is_lake(tmp_path / "x.duckdb") and not is_lake(None)
     lake = as_lake(f"file://{tmp_path}/lake/")
     assert lake.local_root == tmp_path / "lake" and lake.warehouse == tmp_path / "lake" / "warehouse.duckdb"
     assert lake.table_files("orders") == f"{tmp_path}/lake/raw_spapi/orders/**/*.parquet"
     assert as_lake("s3://bucket/lake").raw_root == "s3://bucket/lake/raw_spapi"
+    monkeypatch.delenv("SPAPI_LAKE_WORKDIR", raising=False)  # a local folder per lake: dlt's state is per lake
+    assert as_lake("s3://bucket/lake/").workdir == Path("data/.dlt-lake/s3/bucket/lake")
+    assert as_lake("gs://other/lake").warehouse == Path("data/.dlt-lake/gs/other/lake/warehouse.duckdb")
     assert pipeline_name(["B2", "A1", "B2"]) == "spapi__A1_B2"
 
 
@@ -35,26 +34,9 @@ def test_file_only_code_refuses_a_lake_naming_what(tmp_path, monkeypatch):
     with pytest.raises(LakeNotSupported, match="journal exports .* not supported on a lake yet"):
         lakehouse_path(lake, "journal exports")
     monkeypatch.setenv("SPAPI_LAKEHOUSE", "s3://bucket/lake")  # the environment's lake is refused the same way
-    downloaded = tmp_path / "settlement.txt"
-    downloaded.write_text("settlement-id\n", encoding="utf-8")
-    with pytest.raises(LakeNotSupported, match="importing settlement files into object storage"):
-        import_settlements([downloaded], seller_id="A1")
-    with pytest.raises(LakeNotSupported, match="PII purge on object storage"):
-        purge_pii("s3://bucket/lake")
+    with pytest.raises(LakeNotSupported, match="s3://bucket/lake"):
+        lakehouse_path(None, "journal exports")
     assert not (tmp_path / "lake").exists()  # refused before anything was written
-
-
-def test_the_cli_says_in_one_line_what_object_storage_cannot_do_yet(tmp_path, capsys, monkeypatch):
-    for name, value in env().items():  # the keys are read first
-        monkeypatch.setenv(name, value)
-    assert cli.main(["rotate-keys", "--lakehouse", "s3://bucket/lake"]) == 2
-    (tmp_path / "settlement.txt").write_text("settlement-id\n", encoding="utf-8")
-    assert cli.main(["import-settlements", "--lakehouse", "s3://bucket/lake", "--seller-id", "A1",
-                     str(tmp_path)]) == 2
-    errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 2 and "PII key rotation on object storage" in errors[0]
-    assert "importing settlement files into object storage" in errors[1]
-    assert all("not supported" in line for line in errors)
 
 
 def test_staging_knows_each_raw_table_key_and_window_as_the_source_does():

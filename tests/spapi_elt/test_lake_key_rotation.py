@@ -19,7 +19,7 @@ import pytest
 from dlt_sources.spapi.pii import Protector, decrypt
 from dlt_sources.spapi.tables import to_table
 from spapi_elt import lake_rewrite
-from spapi_elt.lake import DATASET, as_lake
+from spapi_elt.lake import DATASET, as_lake, readable_by
 from spapi_elt.lake_key_rotation import rotate_lake
 from spapi_elt.lakehouse import pipeline
 from tests.spapi_elt.test_key_safety import NEW, OLD, OTHER, keys, protector, spapi_elt
@@ -28,9 +28,9 @@ SELLER, FIELD, ROWS = "A1", "buyer.buyerName", 40
 ROTATE = keys(kek=f"k1:{OLD},k2:{NEW}", active="k2")
 
 
-def build_lake(root: Path, protect: Protector, loads: int = 2) -> dict[tuple[int, int], str]:
-    """`loads` loads of order_buyers into a lake, names encrypted under k1 (a null and a tombstone among them);
-    returns (load, order) -> plaintext name."""
+def build_lake(root: Path | str, protect: Protector, loads: int = 2) -> dict[tuple[int, int], str]:
+    """`loads` loads of order_buyers into a lake (a folder, or a lake URL), names encrypted under k1 (a null and a
+    tombstone among them); returns (load, order) -> plaintext name."""
     protect.values_per_data_key = 16  # several data keys per file
     plain = {}
     for load in range(loads):
@@ -41,7 +41,7 @@ def build_lake(root: Path, protect: Protector, loads: int = 2) -> dict[tuple[int
             if i not in (3, 4):
                 plain[(load, i)], value = name, protect.encrypt(name, FIELD, SELLER)
             rows.append({"seller_id": SELLER, "order_id": str(i), "load": load, "buyer": {"buyerName": value}})
-        pipeline(f"file://{root}", [SELLER]).run(
+        pipeline(root if isinstance(root, str) else f"file://{root}", [SELLER]).run(
             dlt.resource([to_table("order_buyers", rows)], name="order_buyers", write_disposition="merge",
                          primary_key="order_id"), loader_file_format="parquet")
     return plain
@@ -51,10 +51,11 @@ def files(root: Path) -> list[Path]:
     return sorted((root / DATASET / "order_buyers").glob("*.parquet"))
 
 
-def names(root: Path) -> dict[tuple[int, int], str | None]:
-    with duckdb.connect() as con:
+def names(root: Path | str) -> dict[tuple[int, int], str | None]:
+    lake = as_lake(root if isinstance(root, str) else f"file://{root}")
+    with readable_by(lake, duckdb.connect()) as con:
         rows = con.execute("select load, order_id, buyer__buyer_name from read_parquet(?)",
-                           [as_lake(f"file://{root}").table_files("order_buyers")]).fetchall()
+                           [lake.table_files("order_buyers")]).fetchall()
     return {(load, int(order)): name for load, order, name in rows}
 
 
@@ -96,18 +97,22 @@ def test_rotate_keys_on_a_lake_rewraps_every_value_so_only_the_new_key_decrypts(
     assert names(root) == after
 
 
-def test_rotate_keys_on_a_lake_refuses_before_changing_any_file(tmp_path):
-    root = tmp_path / "lake"
-    build_lake(root, protector())
-    # A wrapped data key tampered with in the last file: the first file's new copy would be written before it fails.
-    last = files(root)[-1]
-    table = pq.read_table(last)
+def tampered(table: pa.Table) -> pa.Table:
+    """`table` with the wrapped data key of its last name changed by one bit."""
     values = table["buyer__buyer_name"].to_pylist()
     raw = bytearray(base64.b64decode(values[-1].split(":")[2]))
     raw[20] ^= 1
     values[-1] = "e1:k1:" + base64.b64encode(bytes(raw)).decode()
     column = table.schema.get_field_index("buyer__buyer_name")
-    pq.write_table(table.set_column(column, "buyer__buyer_name", pa.array(values, pa.string())), last)
+    return table.set_column(column, "buyer__buyer_name", pa.array(values, pa.string()))
+
+
+def test_rotate_keys_on_a_lake_refuses_before_changing_any_file(tmp_path):
+    root = tmp_path / "lake"
+    build_lake(root, protector())
+    # A wrapped data key tampered with in the last file: the first file's new copy would be written before it fails.
+    last = files(root)[-1]
+    pq.write_table(tampered(pq.read_table(last)), last)
     untouched = digests(root)
 
     failed = spapi_elt("rotate-keys", "--lakehouse", f"file://{root}", env=ROTATE)
