@@ -50,6 +50,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/order_api_calls.py
 	$(BIN)/python bench/throttle_share.py
 	$(BIN)/python bench/report_workbook.py
+	$(BIN)/python bench/lake_object_storage.py
 
 # Long (about 35 minutes on 2 cores): dbt build at three sizes up to 4M settlement lines, per engine (bench/scale.py).
 bench-scale: $(BIN)/.installed

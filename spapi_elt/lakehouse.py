@@ -18,12 +18,31 @@ import duckdb
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from dlt_sources.spapi.audit import AuditEvent, AuditKind
+from dlt_sources.spapi.config import ConfigError
 from spapi_elt.lake import as_lake, is_lake, lake_pipeline, lake_pipeline_names, lake_table_counts, refuse_lake
 from spapi_elt.reports.publish import publish
 
 DEFAULT_LAKEHOUSE = Path("data/lakehouse.duckdb")
 DATASET = "raw_spapi"
 PIPELINE_NAME = "spapi"
+
+
+OWNER_FILE = "lakehouse_file"  # in the working directory: the name of the DuckDB file whose state it holds
+
+
+def claim_working_directory(path: Path) -> None:
+    """Record `path` as the owner of dlt's working directory beside it (<folder>/.dlt), or refuse a second file in the
+    same folder: the pipeline's state there (the resume points, the settlements already loaded) is one file's, and a
+    second file loading through it would skip what the first already holds."""
+    owner = path.parent / ".dlt" / OWNER_FILE
+    if owner.exists():
+        recorded = owner.read_text(encoding="utf-8").strip()
+        if recorded != path.name:
+            raise ConfigError(f"{path.parent} already holds dlt's state of the lakehouse {recorded}, so {path.name} "
+                              "cannot load beside it: keep each lakehouse file in a folder of its own")
+        return
+    owner.parent.mkdir(parents=True, exist_ok=True)
+    owner.write_text(path.name + "\n", encoding="utf-8")
 
 
 def lakehouse_setting(path: str | Path | None = None) -> str | Path:
@@ -63,6 +82,7 @@ def pipeline(lakehouse: str | Path | None = None, seller_ids: Sequence[str] = ()
         return lake_pipeline(as_lake(setting), seller_ids, name)
     path = Path(setting)
     path.parent.mkdir(parents=True, exist_ok=True)
+    claim_working_directory(path)
     credentials = DuckDbCredentials(str(path), global_config=dict(LOADER_DUCKDB_CONFIG))
     return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=dlt.destinations.duckdb(credentials),
                         dataset_name=DATASET, pipelines_dir=str(path.parent / ".dlt"), progress=None)

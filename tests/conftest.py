@@ -103,6 +103,7 @@ SLOWEST_FIRST = (
     "tests/orchestration/test_settlement_inbox.py",
     "tests/bench/test_scale.py",
     "tests/spapi_elt/test_lake_purge_every_copy.py",
+    "tests/spapi_elt/test_lake_object_storage.py",
 )
 
 

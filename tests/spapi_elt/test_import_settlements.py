@@ -132,7 +132,8 @@ def test_a_settlement_from_the_api_and_from_a_file_is_one_settlement(tmp_path, c
     with running_sandbox(ARGUMENTS, time_scale=300.0) as sandbox:
         seller = sandbox.world.sellers[0]
         expected = write_files(seller, tmp_path / "inbox")
-        api_first, file_first = tmp_path / "api-first.duckdb", tmp_path / "file-first.duckdb"
+        # A folder each: dlt's state beside a file is that file's (lakehouse.claim_working_directory).
+        api_first, file_first = tmp_path / "api-first" / "l.duckdb", tmp_path / "file-first" / "l.duckdb"
         run_ingest(sandbox, api_first, resources=["settlements"])
         lines = line_count(api_first)
         assert import_cli(tmp_path / "inbox", "--seller-id", seller.account.seller_id, "--lakehouse", api_first) == 0

@@ -31,7 +31,7 @@ def truth_totals(built: BuiltLakehouse) -> dict[str, Decimal]:
 
 
 def exported_files(built: BuiltLakehouse, folder: Path, fmt: str) -> list[Path]:
-    exports = export_journals(built.path, folder, {}, [fmt])
+    exports = export_journals(built.path, folder, {}, [fmt], wait=True)  # the session's lakehouse: others read it
     assert {e.currency for e in exports} == {"USD", "CAD", "GBP", "EUR"}
     return [file for e in exports for file in e.files[fmt]]
 
@@ -99,7 +99,7 @@ def test_cli_exports_one_account_and_period(built_lakehouse: BuiltLakehouse, tmp
     seller = built_lakehouse.truth["settlements"][0]["seller_id"]
     code = main(["export-journals", "--lakehouse", str(built_lakehouse.path), "--out", str(tmp_path),
                  "--config", str(tmp_path / "none.toml"), "--account", seller,
-                 "--from", "2026-02-01", "--to", "2026-02-28", "--format", "csv"])
+                 "--from", "2026-02-01", "--to", "2026-02-28", "--format", "csv", "--wait"])
     assert code == 0, capsys.readouterr()
     files = sorted((tmp_path / seller).glob("journals_*_csv.csv"))
     assert files and all("_2026-02-01_2026-02-28_" in f.name for f in files)

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dlt_sources.spapi.pii import decrypt
+from orchestration.resources import LakehouseResource
 from spapi_elt import cli
 from spapi_elt.dbt_runner import build
 from spapi_elt.lake import DATASET, as_lake, lake_filesystem, lake_table_counts, lake_tables, readable_by
@@ -91,6 +92,16 @@ def test_an_ingest_writes_the_lake_as_objects_and_nothing_locally_but_its_workin
     assert lake.local_root is None and lake.workdir == workdir and lake.warehouse == workdir / "warehouse.duckdb"
     assert sorted(p.name for p in workdir.glob("spapi__*") if p.is_dir()) == sorted(  # each account set's state
         f"spapi__{seller}" for seller in world_on_s3["sellers"])
+
+
+def test_dagsters_checks_read_the_s3_lakes_raw_tables(world_on_s3):
+    lake = as_lake(world_on_s3["lake"])
+    with LakehouseResource(path=lake.url).raw_tables() as con:
+        assert con is not None
+        seen = {t: con.execute(f'select count(*) from raw_spapi."{t}"').fetchone()[0]
+                for t in ("orders", "order_buyers")}
+    counts = lake_table_counts(lake)
+    assert seen == {t: counts[t] for t in seen} and all(seen.values())
 
 
 def test_the_scan_finds_the_unpurged_accounts_pii_among_the_objects_then_none_after_the_purge(world_on_s3):

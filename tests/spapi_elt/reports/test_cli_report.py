@@ -36,7 +36,7 @@ def without_generated_at(page: Path) -> str:
 def test_the_report_command_writes_what_the_asset_writes(published: Published, tmp_path: Path) -> None:
     accounts = demo.write_config(tmp_path / "accounts.toml", "http://127.0.0.1:1", published.lakehouse.truth)
     done = spapi_elt("report", "--lakehouse", str(published.lakehouse.path), "--config", str(accounts),
-                     "--out", str(tmp_path / "reports"))
+                     "--out", str(tmp_path / "reports"), "--wait")  # the session's lakehouse: other tests read it
     assert done.returncode == 0, done.stderr
     names = account_names(published.lakehouse)
     counts = dict(published.lakehouse.query("select seller_id, count(*) from finance.settlements group by 1"))
