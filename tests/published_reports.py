@@ -36,5 +36,6 @@ def published(built_lakehouse: BuiltLakehouse,
     assert built_lakehouse.returncode == 0, built_lakehouse.build_output[-5000:]
     folder = tmp_path_factory.mktemp("reports")
     names = account_names(built_lakehouse)
-    return Published(folder, publish_reports(built_lakehouse.path, folder, names), built_lakehouse,
-                     publish_rollup(built_lakehouse.path, folder, names))
+    # The session's lakehouse: tests on the other worker may be reading it (its lock), so wait for them.
+    return Published(folder, publish_reports(built_lakehouse.path, folder, names, wait=True), built_lakehouse,
+                     publish_rollup(built_lakehouse.path, folder, names, wait=True))
