@@ -8,6 +8,9 @@ baseline of the same run), and the two lakes' marts are compared row for row. Th
 network latency, so read the ratios as what this product's S3 path costs in itself, not as a forecast for a bucket
 in a region.
 
+Measured (2 cores, 2026-12-02, `--repeat 3`, medians; 61,075 raw rows): ingest 4.4 s file:// vs 7.4 s s3:// (1.71x),
+build 33.5 vs 79.1 s (2.36x), purge 0.3 vs 1.3 s (3,624 rows shredded); the marts equal in all three rounds.
+
 Usage: python bench/lake_object_storage.py [--repeat 3] [--days 90 --orders-per-day 10]
 """
 
