@@ -86,9 +86,10 @@ def _rewrap_files(files: LakeFiles, before: Protected, keyring: Keyring) -> dict
     try:
         for table, columns in stale.items():
             for path in completed[table]:
-                counts, new = _rewrapped(read_table(files, path), table, name_of(path), columns, keyring, cache)
+                old = read_table(files, path)
+                counts, new = _rewrapped(old, table, name_of(path), columns, keyring, cache)
                 if new is not None:
-                    written.append((write_beside(files, path, new), path))
+                    written.append((write_beside(files, path, new, old.schema), path))
                     rewrapped.update({f"{DATASET}.{table}.{column}": n for column, n in counts.items()})
     except BaseException:
         for temporary, _ in written:

@@ -92,7 +92,7 @@ def shred_file(files: LakeFiles, path: str, pii: PiiTable, cutoff: date, today: 
         con.register("file", read_table(files, path))  # one load's rows of one table, whole
         table = con.sql(f"select * replace ({replaced}) from file",
                         params={"cutoff": cutoff, "tombstone": f"{PURGED_PREFIX}{today.isoformat()}"}).to_arrow_table()
-    replace(files, write_beside(files, path, table), path)
+    replace(files, write_beside(files, path, table, schema), path)
     return FileShred(rows, present)
 
 

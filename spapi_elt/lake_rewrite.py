@@ -69,11 +69,12 @@ def read_table(files: LakeFiles, path: str, columns: list[str] | None = None) ->
     return pq.read_table(path, columns=columns, filesystem=files.fs)
 
 
-def write_beside(files: LakeFiles, path: str, table: pa.Table) -> str:
-    """`table` written, with the old file's own types and metadata column for column, to the temporary name beside
-    `path`, on disk (or stored); returns that name (`replace` puts it in place)."""
+def write_beside(files: LakeFiles, path: str, table: pa.Table, schema: pa.Schema) -> str:
+    """`table` written with the old file's own `schema` (types and metadata, column for column: the caller read it
+    already) to the temporary name beside `path`, on disk (or stored); returns that name (`replace` puts it in
+    place)."""
     temporary = path + TEMPORARY_SUFFIX
-    pq.write_table(table.cast(read_schema(files, path)), temporary, filesystem=files.fs)
+    pq.write_table(table.cast(schema), temporary, filesystem=files.fs)
     if files.local:
         fsync_path(temporary)
     return temporary
